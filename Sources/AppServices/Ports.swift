@@ -1,0 +1,101 @@
+import CairnCore
+import Foundation
+
+// The protocols AppServices needs from the outside world. Storage implements the
+// repositories; WebApp supplies the password hasher; tests use the real ones.
+
+/// A stored login session: an opaque random token in the cookie, looked up here.
+public struct StoredSession: Sendable, Equatable {
+    public var id: SessionID
+    public var userID: UserID
+    public var createdAt: Date
+    public var expiresAt: Date
+
+    public init(id: SessionID, userID: UserID, createdAt: Date, expiresAt: Date) {
+        self.id = id
+        self.userID = userID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+    }
+}
+
+/// Failures a store reports in terms the use cases can act on.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// A unique constraint was hit; `what` names it (e.g. "users.email").
+    case conflict(String)
+    /// A referenced row does not exist (a foreign key failed).
+    case missingReference(String)
+    /// The database could not be reached or answered with an error.
+    case unavailable(String)
+    /// The database was written by a newer Cairn.
+    case schemaTooNew(database: Int, known: Int)
+
+    public var description: String {
+        switch self {
+        case let .conflict(what): "already exists: \(what)"
+        case let .missingReference(what): "refers to something that does not exist: \(what)"
+        case let .unavailable(detail): "database unavailable: \(detail)"
+        case let .schemaTooNew(database, known):
+            "the database is at migration \(database), but this cairn knows migrations up to \(known); run a newer cairn"
+        }
+    }
+}
+
+public protocol UserRepository: Sendable {
+    func insertUser(_ user: User, passwordHash: String) async throws
+    func user(id: UserID) async throws -> User?
+    /// The user with that address and their password hash.
+    func userWithPasswordHash(email: EmailAddress) async throws -> (User, String)?
+    func countUsers(role: Role) async throws -> Int
+    func setRole(_ role: Role, for user: UserID) async throws
+}
+
+public protocol SessionRepository: Sendable {
+    func insertSession(_ session: StoredSession) async throws
+    func session(id: SessionID) async throws -> StoredSession?
+    func deleteSession(id: SessionID) async throws
+    func deleteSessions(expiredBefore date: Date) async throws
+}
+
+public protocol OrganisationRepository: Sendable {
+    func insertOrganisation(_ organisation: Organisation) async throws
+    func organisation(id: OrganisationID) async throws -> Organisation?
+    func insertMembership(_ membership: Membership) async throws
+    func memberships(of user: UserID) async throws -> [Membership]
+    func members(of organisation: OrganisationID) async throws -> [Membership]
+}
+
+public protocol EnrolmentRepository: Sendable {
+    /// Enrols; enrolling again keeps the first enrolment and returns it.
+    func enrol(_ enrolment: Enrolment) async throws -> Enrolment
+    func enrolments(of user: UserID) async throws -> [Enrolment]
+}
+
+public protocol ProgressRepository: Sendable {
+    /// Records that a lesson was opened; the first start is kept.
+    func recordLessonStarted(_ progress: LessonProgress) async throws
+    /// Marks a lesson completed; completing twice keeps the first completion time.
+    func recordLessonCompleted(user: UserID, course: CourseID, lesson: LessonID, at date: Date) async throws
+    func lessonProgress(user: UserID, course: CourseID) async throws -> [LessonProgress]
+}
+
+/// Everything AppServices stores, with transactions: a use case that writes more than
+/// one row runs inside `transaction` so that a failure leaves nothing half-written.
+public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository {
+    func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T
+    /// Cheap round trip for readiness checks.
+    func ping() async throws
+}
+
+/// Password hashing (bcrypt in the product).
+public protocol PasswordHasher: Sendable {
+    func hash(_ password: String) async throws -> String
+    func verify(_ password: String, against hash: String) async throws -> Bool
+}
+
+/// The time, passed in so that use cases are testable.
+public struct Clock: Sendable {
+    public var now: @Sendable () -> Date
+    public init(now: @escaping @Sendable () -> Date) { self.now = now }
+    public static let system = Clock { Date() }
+}

@@ -1,0 +1,763 @@
+import CairnCore
+import Foundation
+import Yams
+
+/// Reads course folders into `Course` values, reporting every problem with file and line.
+///
+/// Loading never throws for bad content: it returns what it could read and the
+/// diagnostics; callers decide whether errors block (the server and the validator do).
+public enum CourseLoader {
+    /// Loads every course under `path`: either one course folder (it holds `course.yaml`)
+    /// or a folder of course folders.
+    public static func loadCatalog(at path: String) -> Catalog {
+        let fileManager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            return Catalog(courses: [], diagnostics: [
+                Diagnostic(.error, file: path, line: 1, "no such folder; pass the folder that holds your courses (e.g. courses/)")
+            ])
+        }
+        if fileManager.fileExists(atPath: join(path, "course.yaml")) {
+            let (course, diagnostics) = loadCourse(at: path)
+            return Catalog(courses: course.map { [$0] } ?? [], diagnostics: diagnostics)
+        }
+        let entries = ((try? fileManager.contentsOfDirectory(atPath: path)) ?? []).sorted()
+        var courses: [Course] = []
+        var diagnostics: [Diagnostic] = []
+        for entry in entries where !entry.hasPrefix(".") {
+            let folder = join(path, entry)
+            var entryIsDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: folder, isDirectory: &entryIsDirectory), entryIsDirectory.boolValue else { continue }
+            guard fileManager.fileExists(atPath: join(folder, "course.yaml")) else {
+                diagnostics.append(Diagnostic(.warning, file: folder, line: 1, "folder has no course.yaml and is skipped"))
+                continue
+            }
+            let (course, found) = loadCourse(at: folder)
+            diagnostics += found
+            if let course { courses.append(course) }
+        }
+        if courses.isEmpty && !diagnostics.hasErrors {
+            diagnostics.append(Diagnostic(.error, file: path, line: 1, "no course found: expected <course>/course.yaml folders here"))
+        }
+        return Catalog(courses: courses, diagnostics: diagnostics)
+    }
+
+    /// Loads one course folder. The course is nil only when `course.yaml` itself cannot be read;
+    /// otherwise it is returned with whatever lessons and items could be read.
+    public static func loadCourse(at folder: String) -> (Course?, [Diagnostic]) {
+        let sink = DiagnosticSink()
+        let reader = CourseReader(folder: folder, sink: sink)
+        let course = reader.read()
+        return (course, sink.diagnostics)
+    }
+
+    static func join(_ folder: String, _ name: String) -> String {
+        folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
+}
+
+/// Ids are lower-case letters, digits and hyphens, starting with a letter.
+func isValidID(_ id: String) -> Bool {
+    guard let first = id.unicodeScalars.first, ("a"..."z").contains(first), id.count <= 64 else { return false }
+    return id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+}
+
+private final class CourseReader {
+    let folder: String
+    let sink: DiagnosticSink
+    /// Interactions by id, with where each was first defined, to report duplicates.
+    var interactionSites: [String: String] = [:]
+
+    init(folder: String, sink: DiagnosticSink) {
+        self.folder = folder
+        self.sink = sink
+    }
+
+    func path(_ name: String) -> String { CourseLoader.join(folder, name) }
+
+    func read() -> Course? {
+        let coursePath = path("course.yaml")
+        guard let text = readText(coursePath) else { return nil }
+        let source = YAMLSource(file: coursePath, lineOffset: 0, sink: sink)
+        guard let root = source.parse(text, what: "course.yaml"), let fields = source.fields(root, what: "course.yaml") else {
+            return nil
+        }
+        fields.rejectUnknown(["id", "title", "version", "summary", "level", "audience", "skills", "modules", "credential", "exam"])
+
+        let folderName = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        let id = checkedID(fields, "id", what: "course")
+        if let id, id != folderName {
+            fields.error("id", "course id '\(id)' must equal its folder name '\(folderName)'")
+        }
+        let title = fields.string("title") ?? ""
+        let version = fields.string("version") ?? "0.0.0"
+        if fields.has("version"), !isSemanticVersion(version) {
+            fields.error("version", "version '\(version)' must be MAJOR.MINOR.PATCH, e.g. 1.0.0")
+        }
+        let summary = fields.string("summary") ?? ""
+        let level = fields.enumValue("level", Course.Level.self, required: false) ?? .introductory
+        let audience = fields.string("audience", required: false)
+
+        let skills = readSkills(fields)
+        let skillIDs = Set(skills.map(\.id))
+        let modules = readModules(fields)
+        let credential = readCredential(fields, skills: skillIDs)
+        let exam = readExam(fields, skills: skillIDs, modules: Set(modules.map(\.id)))
+        let lessons = readLessons(modules: modules, skills: skillIDs)
+        let items = readItems(skills: skillIDs)
+
+        guard let id, let credential, let exam else { return nil }
+        return Course(
+            id: CourseID(rawValue: id), title: title, version: version, summary: summary, level: level,
+            audience: audience, skills: skills, modules: modules, credential: credential, exam: exam,
+            lessons: lessons, items: items
+        )
+    }
+
+    func readText(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            sink.error(path, 1, "cannot read the file")
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            sink.error(path, 1, "the file is not UTF-8 text; save it as UTF-8")
+            return nil
+        }
+        return text
+    }
+
+    func checkedID(_ fields: YAMLFields, _ key: String, what: String) -> String? {
+        guard let id = fields.string(key) else { return nil }
+        guard isValidID(id) else {
+            fields.error(key, "\(what) id '\(id)' must be lower-case letters, digits and hyphens, starting with a letter")
+            return nil
+        }
+        return id
+    }
+
+    func isSemanticVersion(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+    }
+
+    // MARK: course.yaml sections
+
+    func readSkills(_ fields: YAMLFields) -> [Skill] {
+        var skills: [Skill] = []
+        for node in fields.sequence("skills") ?? [] {
+            guard let skill = fields.source.fields(node, what: "a skill") else { continue }
+            skill.rejectUnknown(["id", "title", "description"])
+            guard let id = checkedID(skill, "id", what: "skill") else { continue }
+            let title = skill.string("title") ?? ""
+            let description = skill.string("description") ?? ""
+            if skills.contains(where: { $0.id.rawValue == id }) {
+                skill.error("id", "skill id '\(id)' is used twice in this course")
+                continue
+            }
+            skills.append(Skill(id: SkillID(rawValue: id), title: title, description: description))
+        }
+        return skills
+    }
+
+    func readModules(_ fields: YAMLFields) -> [Module] {
+        var modules: [Module] = []
+        var lessonOwners: [String: String] = [:]
+        for node in fields.sequence("modules") ?? [] {
+            guard let module = fields.source.fields(node, what: "a module") else { continue }
+            module.rejectUnknown(["id", "title", "summary", "lessons", "status"])
+            let id = checkedID(module, "id", what: "module")
+            let title = module.string("title") ?? ""
+            let summary = module.string("summary") ?? ""
+            let status = module.enumValue("status", Module.Status.self, required: false) ?? .available
+            var lessons: [LessonID] = []
+            for lesson in module.strings("lessons") ?? [] {
+                guard isValidID(lesson) else {
+                    module.error("lessons", "lesson id '\(lesson)' must be lower-case letters, digits and hyphens")
+                    continue
+                }
+                if let owner = lessonOwners[lesson] {
+                    module.error("lessons", "lesson '\(lesson)' is listed twice (already in module '\(owner)')")
+                    continue
+                }
+                lessonOwners[lesson] = id ?? "?"
+                lessons.append(LessonID(rawValue: lesson))
+            }
+            guard let id else { continue }
+            if modules.contains(where: { $0.id.rawValue == id }) {
+                module.error("id", "module id '\(id)' is used twice in this course")
+                continue
+            }
+            modules.append(Module(id: ModuleID(rawValue: id), title: title, summary: summary, lessonIDs: lessons, status: status))
+        }
+        return modules
+    }
+
+    func readCredential(_ fields: YAMLFields, skills: Set<SkillID>) -> CredentialDefinition? {
+        guard let node = fields.node("credential"), let credential = fields.source.fields(node, what: "the credential") else {
+            return nil
+        }
+        credential.rejectUnknown(["id", "title", "description", "criteria", "valid_for_days", "skills"])
+        let id = checkedID(credential, "id", what: "credential")
+        let title = credential.string("title") ?? ""
+        let description = credential.string("description") ?? ""
+        let criteria = credential.string("criteria") ?? ""
+        let validFor = credential.int("valid_for_days", required: false, in: 1...36500)
+        var credentialSkills = Array(skills).sorted()
+        if let named = credential.strings("skills", required: false) {
+            credentialSkills = named.map { SkillID(rawValue: $0) }
+            for skill in credentialSkills where !skills.contains(skill) {
+                credential.error("skills", "credential names skill '\(skill)', which the course does not define")
+            }
+        }
+        guard let id else { return nil }
+        return CredentialDefinition(
+            id: CredentialID(rawValue: id), title: title, description: description, criteria: criteria,
+            validForDays: validFor, skills: credentialSkills
+        )
+    }
+
+    func readExam(_ fields: YAMLFields, skills: Set<SkillID>, modules: Set<ModuleID>) -> ExamBlueprint? {
+        guard let node = fields.node("exam"), let exam = fields.source.fields(node, what: "the exam blueprint") else {
+            return nil
+        }
+        exam.rejectUnknown([
+            "time_limit_minutes", "min_items", "max_items", "pass_rule", "attempts_allowed", "cooldown_hours", "areas", "requires",
+        ])
+        let timeLimit = exam.int("time_limit_minutes", in: 1...600)
+        let minItems = exam.int("min_items", in: 1...1000)
+        let maxItems = exam.int("max_items", in: 1...1000)
+        if let minItems, let maxItems, minItems > maxItems {
+            exam.error("max_items", "max_items (\(maxItems)) is less than min_items (\(minItems))")
+        }
+        let attempts = exam.int("attempts_allowed", in: 1...100)
+        let cooldown = exam.int("cooldown_hours", in: 0...8760)
+
+        var passPercent: Int?
+        var cutTheta: Double?
+        if let passNode = exam.node("pass_rule"), let pass = exam.source.fields(passNode, what: "the pass rule") {
+            pass.rejectUnknown(["percent_correct", "cut_theta"])
+            passPercent = pass.int("percent_correct", in: 1...100)
+            cutTheta = pass.double("cut_theta", required: false)
+            if let cutTheta, abs(cutTheta) > 4 {
+                pass.error("cut_theta", "cut_theta \(cutTheta) is outside the ability scale's usual range -4...4")
+            }
+        }
+
+        var areas: [ExamBlueprint.Area] = []
+        var proportionTotal = 0.0
+        var itemTotal = 0
+        for areaNode in exam.sequence("areas") ?? [] {
+            guard let area = exam.source.fields(areaNode, what: "an exam area") else { continue }
+            area.rejectUnknown(["skill", "items", "proportion"])
+            let skill = area.string("skill")
+            let share: ExamBlueprint.Share?
+            switch (area.has("items"), area.has("proportion")) {
+            case (true, false):
+                share = area.int("items", in: 1...1000).map { .items($0) }
+                if case let .items(count)? = share { itemTotal += count }
+            case (false, true):
+                let value = area.double("proportion")
+                if let value, !(value > 0 && value <= 1) {
+                    area.error("proportion", "proportion \(value) must be more than 0 and at most 1")
+                }
+                share = value.map { .proportion($0) }
+                proportionTotal += value ?? 0
+            case (true, true):
+                area.error("proportion", "an exam area takes 'items' or 'proportion', not both")
+                share = nil
+            case (false, false):
+                area.error(nil, "an exam area needs 'items' (a count) or 'proportion' (a share of the exam)")
+                share = nil
+            }
+            guard let skill, let share else { continue }
+            let skillID = SkillID(rawValue: skill)
+            if !skills.contains(skillID) {
+                area.error("skill", "exam area names skill '\(skill)', which the course does not define")
+            }
+            if areas.contains(where: { $0.skill == skillID }) {
+                area.error("skill", "skill '\(skill)' has two exam areas; merge them")
+            }
+            areas.append(.init(skill: skillID, share: share))
+        }
+        let usesProportions = areas.contains { if case .proportion = $0.share { true } else { false } }
+        let usesCounts = areas.contains { if case .items = $0.share { true } else { false } }
+        if usesProportions && usesCounts {
+            exam.error("areas", "exam areas mix 'items' and 'proportion'; use one or the other for every area")
+        } else if usesProportions, abs(proportionTotal - 1) > 0.011 {
+            exam.error("areas", "exam area proportions add up to \(String(format: "%.2f", proportionTotal)); they must add up to 1")
+        } else if usesCounts, let minItems, let maxItems, !(minItems...maxItems).contains(itemTotal) {
+            exam.error("areas", "exam areas ask for \(itemTotal) items in all, outside min_items...max_items (\(minItems)...\(maxItems))")
+        }
+
+        var requires = ExamBlueprint.Requirement.allModules
+        if let requiresNode = exam.node("requires", required: false),
+           let requirement = exam.source.fields(requiresNode, what: "the exam's requirements") {
+            requirement.rejectUnknown(["modules_completed"])
+            if let value = requirement.node("modules_completed") {
+                if value.scalar?.string == "all" {
+                    requires = .allModules
+                } else if let listed = requirement.strings("modules_completed") {
+                    let ids = listed.map { ModuleID(rawValue: $0) }
+                    for module in ids where !modules.contains(module) {
+                        requirement.error("modules_completed", "exam requires module '\(module)', which the course does not define")
+                    }
+                    requires = .modules(ids)
+                }
+            }
+        }
+
+        guard let timeLimit, let minItems, let maxItems, let passPercent, let attempts, let cooldown else { return nil }
+        return ExamBlueprint(
+            timeLimitMinutes: timeLimit, minItems: minItems, maxItems: maxItems, passPercent: passPercent, cutTheta: cutTheta,
+            attemptsAllowed: attempts, cooldownHours: cooldown, areas: areas, requires: requires
+        )
+    }
+
+    // MARK: lessons
+
+    func readLessons(modules: [Module], skills: Set<SkillID>) -> [LessonID: Lesson] {
+        let lessonsFolder = path("lessons")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: lessonsFolder)) ?? []).filter { $0.hasSuffix(".md") }.sorted()
+        var lessons: [LessonID: Lesson] = [:]
+        for file in files {
+            let lessonPath = CourseLoader.join(lessonsFolder, file)
+            guard let text = readText(lessonPath),
+                  let lesson = LessonParser(path: lessonPath, sink: sink, reader: self).parse(text, skills: skills)
+            else { continue }
+            let expected = String(file.dropLast(3))
+            if lesson.id.rawValue != expected {
+                sink.error(lessonPath, 2, "lesson id '\(lesson.id)' must equal the file name '\(expected)'")
+            }
+            lessons[lesson.id] = lesson
+        }
+        let listed = Set(modules.flatMap(\.lessonIDs))
+        for module in modules {
+            for lesson in module.lessonIDs where lessons[lesson] == nil {
+                if module.status == .planned {
+                    sink.note(path("course.yaml"), 1, "module '\(module.id)' is planned; lesson '\(lesson)' is not written yet")
+                } else {
+                    sink.error(path("course.yaml"), moduleLine(module.id), "module '\(module.id)' lists lesson '\(lesson)', but there is no lessons/\(lesson).md")
+                }
+            }
+        }
+        for (id, lesson) in lessons where !listed.contains(id) {
+            sink.warning(lesson.sourcePath, 1, "lesson '\(id)' is not listed in any module of course.yaml, so learners never see it")
+        }
+        return lessons
+    }
+
+    /// The line in course.yaml where a module is defined, for dangling-lesson reports.
+    func moduleLine(_ module: ModuleID) -> Int {
+        guard let text = try? String(contentsOfFile: path("course.yaml"), encoding: .utf8) else { return 1 }
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed == "- id: \(module.rawValue)" || trimmed == "id: \(module.rawValue)" { return index + 1 }
+        }
+        return 1
+    }
+
+    // MARK: items
+
+    func readItems(skills: Set<SkillID>) -> [Interaction] {
+        let itemsFolder = path("items")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: itemsFolder)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        var items: [Interaction] = []
+        for file in files {
+            let itemPath = CourseLoader.join(itemsFolder, file)
+            guard let text = readText(itemPath) else { continue }
+            let source = YAMLSource(file: itemPath, lineOffset: 0, sink: sink)
+            guard let root = source.parse(text, what: "the item file"), let fields = source.fields(root, what: "the item file") else {
+                continue
+            }
+            fields.rejectUnknown(["items"])
+            for node in fields.sequence("items") ?? [] {
+                if let item = readInteraction(node, kind: .item, source: source, skills: skills) {
+                    items.append(item)
+                }
+            }
+        }
+        return items
+    }
+
+    // MARK: interactions
+
+    func readInteraction(_ node: Node, kind: Interaction.Kind, source: YAMLSource, skills: Set<SkillID>) -> Interaction? {
+        let what = kind == .item ? "an exam item" : "a \(kind.rawValue)"
+        guard let fields = source.fields(node, what: what) else { return nil }
+        let id = checkedID(fields, "id", what: kind.rawValue)
+        let label = id.map { "\(kind.rawValue) '\($0)'" } ?? what
+        let type = fields.enumValue("type", InteractionType.self)
+
+        fields.what = label
+        var allowed = ["id", "type", "skill", "skills", "prompt", "explanation", "hints"]
+        if kind == .item { allowed += ["status", "difficulty", "irt"] }
+        // With an unknown type, accept every type's keys so only the type itself is reported.
+        allowed += type.map { Self.typeKeys[$0] ?? [] } ?? Array(Set(Self.typeKeys.values.joined()))
+        fields.rejectUnknown(allowed)
+        let typed = fields
+        let skillList = readInteractionSkills(typed, skills: skills)
+        let prompt = typed.string("prompt") ?? ""
+        let explanation = typed.string("explanation", required: false)
+        let hints = typed.strings("hints", required: false) ?? []
+        if hints.count > 3 {
+            typed.error("hints", "\(label) has \(hints.count) hints; give at most three (nudge, specific, worked example)")
+        }
+        var status: Interaction.Status?
+        var difficulty: Interaction.Difficulty?
+        var irt: IRTParameters?
+        if kind == .item {
+            status = typed.enumValue("status", Interaction.Status.self, required: false) ?? .pilot
+            difficulty = typed.enumValue("difficulty", Interaction.Difficulty.self, required: false)
+            irt = readIRT(typed)
+        }
+        guard let type, let content = readContent(type, typed, label: label) else { return nil }
+        guard let id else { return nil }
+        if let first = interactionSites[id] {
+            typed.error("id", "id '\(id)' is used twice in this course (first at \(first))")
+            return nil
+        }
+        interactionSites[id] = "\(source.file):\(typed.lineOf("id"))"
+        return Interaction(
+            id: InteractionID(rawValue: id), kind: kind, skills: skillList, prompt: prompt, explanation: explanation,
+            hints: hints, content: content, status: status, difficulty: difficulty, irt: irt, line: typed.line
+        )
+    }
+
+    static let typeKeys: [InteractionType: [String]] = [
+        .singleChoice: ["options", "answer"],
+        .multipleChoice: ["options", "answers"],
+        .numeric: ["answer", "tolerance", "unit"],
+        .ordering: ["options", "answer"],
+        .matching: ["pairs_left", "pairs_right", "answer"],
+        .shortText: ["rubric", "reference"],
+        .promptWriting: ["scenario", "rubric", "reference"],
+        .critique: ["material", "errors"],
+        .redaction: ["material", "spans"],
+    ]
+
+    static let redactionKinds = ["name", "email", "phone", "address", "id_number", "date_of_birth", "account", "other"]
+
+    func readInteractionSkills(_ fields: YAMLFields, skills: Set<SkillID>) -> [SkillID] {
+        let key: String
+        switch (fields.has("skill"), fields.has("skills")) {
+        case (true, true):
+            fields.error("skills", "\(fields.what) has both 'skill' and 'skills'; use one")
+            return []
+        case (false, false):
+            fields.error(nil, "\(fields.what) is missing required key 'skill' (the skill id it gives evidence for)")
+            return []
+        case (true, false): key = "skill"
+        case (false, true): key = "skills"
+        }
+        let names = fields.strings(key, allowSingle: key == "skill") ?? []
+        var result: [SkillID] = []
+        for name in names {
+            let skill = SkillID(rawValue: name)
+            if !skills.contains(skill) {
+                fields.error(key, "\(fields.what) names skill '\(name)', which course.yaml does not define")
+            }
+            result.append(skill)
+        }
+        return result
+    }
+
+    func readIRT(_ fields: YAMLFields) -> IRTParameters? {
+        guard let node = fields.node("irt", required: false), let irt = fields.source.fields(node, what: "the IRT parameters") else {
+            return nil
+        }
+        irt.rejectUnknown(["model", "a", "b", "c"])
+        let model = irt.enumValue("model", IRTParameters.Model.self)
+        let a = irt.double("a")
+        let b = irt.double("b")
+        let c = irt.double("c", required: model == .threePL)
+        if let a, a <= 0 { irt.error("a", "discrimination a must be positive, not \(a)") }
+        if let c, !(0..<1).contains(c) { irt.error("c", "guessing c must be at least 0 and below 1, not \(c)") }
+        guard let model, let a, let b else { return nil }
+        return IRTParameters(model: model, a: a, b: b, c: c)
+    }
+
+    func readChoices(_ fields: YAMLFields, _ key: String, minimum: Int) -> [Choice]? {
+        guard let nodes = fields.sequence(key) else { return nil }
+        var choices: [Choice] = []
+        for node in nodes {
+            guard let option = fields.source.fields(node, what: "an option of \(fields.what)") else { continue }
+            option.rejectUnknown(["id", "text", "feedback"])
+            guard let id = option.string("id"), let text = option.string("text") else { continue }
+            if choices.contains(where: { $0.id == id }) {
+                option.error("id", "option id '\(id)' is used twice in \(fields.what)")
+                continue
+            }
+            choices.append(Choice(id: id, text: text, feedback: option.string("feedback", required: false)))
+        }
+        if choices.count < minimum {
+            fields.error(key, "\(fields.what) needs at least \(minimum) entries in '\(key)', found \(choices.count)")
+        }
+        return choices
+    }
+
+    func readRubric(_ fields: YAMLFields) -> [RubricCriterion]? {
+        guard let nodes = fields.sequence("rubric") else { return nil }
+        var criteria: [RubricCriterion] = []
+        for node in nodes {
+            guard let criterion = fields.source.fields(node, what: "a rubric criterion of \(fields.what)") else { continue }
+            criterion.rejectUnknown(["id", "description", "points", "check", "feedback_met", "feedback_unmet"])
+            let id = criterion.string("id")
+            let description = criterion.string("description")
+            let points = criterion.int("points", in: 1...100)
+            let check = readCheck(criterion)
+            let met = criterion.string("feedback_met", required: false)
+            let unmet = criterion.string("feedback_unmet", required: false)
+            guard let id, let description, let points else { continue }
+            if criteria.contains(where: { $0.id == id }) {
+                criterion.error("id", "rubric criterion '\(id)' is used twice in \(fields.what)")
+                continue
+            }
+            criteria.append(RubricCriterion(id: id, description: description, points: points, check: check, feedbackMet: met, feedbackUnmet: unmet))
+        }
+        return criteria
+    }
+
+    func readCheck(_ criterion: YAMLFields) -> RubricCheck? {
+        guard let node = criterion.node("check", required: false), let check = criterion.source.fields(node, what: "a rubric check") else {
+            return nil
+        }
+        let kinds = ["contains_any", "contains_all", "must_not_contain", "regex", "min_words", "max_words", "words_between"]
+        check.rejectUnknown(kinds)
+        let present = kinds.filter(check.has)
+        guard present.count == 1, let kind = present.first else {
+            check.error(nil, "a rubric check takes exactly one of: \(kinds.joined(separator: ", ")); found \(present.isEmpty ? "none" : present.joined(separator: ", "))")
+            return nil
+        }
+        switch kind {
+        case "contains_any": return check.strings(kind).map(RubricCheck.containsAny)
+        case "contains_all": return check.strings(kind).map(RubricCheck.containsAll)
+        case "must_not_contain": return check.strings(kind).map(RubricCheck.mustNotContain)
+        case "regex":
+            guard let pattern = check.string(kind) else { return nil }
+            do {
+                _ = try NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+            } catch {
+                check.error(kind, "regex '\(pattern)' does not compile; check its brackets and escapes (write \\\\b for \\b in double quotes)")
+                return nil
+            }
+            return .regex(pattern)
+        case "min_words": return check.int(kind, in: 0...100_000).map(RubricCheck.minWords)
+        case "max_words": return check.int(kind, in: 1...100_000).map(RubricCheck.maxWords)
+        default:
+            let bounds = (check.strings(kind) ?? []).compactMap { Int($0) }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else {
+                check.error(kind, "words_between takes two whole numbers [MIN, MAX] with MIN <= MAX")
+                return nil
+            }
+            return .wordsBetween(bounds[0], bounds[1])
+        }
+    }
+
+    func readSpans(_ fields: YAMLFields, _ key: String, material: String?, labelKey: String, allowedLabels: [String]?) -> [QuotedSpan]? {
+        guard let nodes = fields.sequence(key) else { return nil }
+        var spans: [QuotedSpan] = []
+        for node in nodes {
+            guard let span = fields.source.fields(node, what: "an entry of '\(key)' in \(fields.what)") else { continue }
+            span.rejectUnknown(["quote", labelKey])
+            guard let quote = span.string("quote"), let label = span.string(labelKey) else { continue }
+            if let material, !material.contains(quote) {
+                span.error("quote", "quote '\(quote)' is not verbatim in the material of \(fields.what); copy it exactly")
+                continue
+            }
+            if let allowedLabels, !allowedLabels.contains(label) {
+                span.error(labelKey, "\(labelKey) '\(label)' is not one of: \(allowedLabels.joined(separator: ", "))")
+                continue
+            }
+            spans.append(QuotedSpan(quote: quote, label: label))
+        }
+        return spans
+    }
+
+    func readContent(_ type: InteractionType, _ fields: YAMLFields, label: String) -> InteractionContent? {
+        switch type {
+        case .singleChoice:
+            guard let options = readChoices(fields, "options", minimum: 2), let answer = fields.string("answer") else { return nil }
+            guard options.contains(where: { $0.id == answer }) else {
+                fields.error("answer", "answer '\(answer)' of \(label) names no option; options are: \(options.map(\.id).joined(separator: ", "))")
+                return nil
+            }
+            return .singleChoice(options: options, answer: answer)
+        case .multipleChoice:
+            guard let options = readChoices(fields, "options", minimum: 2), let answers = fields.strings("answers") else { return nil }
+            for answer in answers where !options.contains(where: { $0.id == answer }) {
+                fields.error("answers", "answer '\(answer)' of \(label) names no option; options are: \(options.map(\.id).joined(separator: ", "))")
+                return nil
+            }
+            return .multipleChoice(options: options, answers: answers)
+        case .numeric:
+            guard let answer = fields.double("answer"), let tolerance = fields.double("tolerance") else { return nil }
+            guard tolerance >= 0 else {
+                fields.error("tolerance", "tolerance of \(label) must be zero or more, not \(tolerance)")
+                return nil
+            }
+            return .numeric(answer: answer, tolerance: tolerance, unit: fields.string("unit", required: false))
+        case .ordering:
+            guard let options = readChoices(fields, "options", minimum: 2), let answer = fields.strings("answer") else { return nil }
+            guard answer.sorted() == options.map(\.id).sorted() else {
+                fields.error("answer", "answer of \(label) must list every option id exactly once, in the right order")
+                return nil
+            }
+            return .ordering(options: options, answer: answer)
+        case .matching:
+            guard let left = readChoices(fields, "pairs_left", minimum: 2), let right = readChoices(fields, "pairs_right", minimum: 2),
+                  let node = fields.node("answer")
+            else { return nil }
+            guard let mapping = node.mapping else {
+                fields.error("answer", "answer of \(label) must map each left id to a right id, e.g. {a: x, b: y}")
+                return nil
+            }
+            var answer: [String: String] = [:]
+            for (key, value) in mapping {
+                guard let l = key.scalar?.string, let r = value.scalar?.string else { continue }
+                if !left.contains(where: { $0.id == l }) { fields.error("answer", "answer of \(label) maps '\(l)', which is not in pairs_left") }
+                if !right.contains(where: { $0.id == r }) { fields.error("answer", "answer of \(label) maps to '\(r)', which is not in pairs_right") }
+                answer[l] = r
+            }
+            for entry in left where answer[entry.id] == nil {
+                fields.error("answer", "answer of \(label) does not say what '\(entry.id)' matches")
+            }
+            return .matching(left: left, right: right, answer: answer)
+        case .shortText:
+            guard let rubric = readRubric(fields), let reference = fields.string("reference") else { return nil }
+            return .shortText(rubric: rubric, reference: reference)
+        case .promptWriting:
+            guard let scenario = fields.string("scenario"), let rubric = readRubric(fields), let reference = fields.string("reference") else {
+                return nil
+            }
+            return .promptWriting(scenario: scenario, rubric: rubric, reference: reference)
+        case .critique:
+            let material = fields.string("material")
+            guard let errors = readSpans(fields, "errors", material: material, labelKey: "reason", allowedLabels: nil), let material else {
+                return nil
+            }
+            return .critique(material: material, errors: errors)
+        case .redaction:
+            let material = fields.string("material")
+            guard let spans = readSpans(fields, "spans", material: material, labelKey: "kind", allowedLabels: Self.redactionKinds),
+                  let material
+            else { return nil }
+            return .redaction(material: material, spans: spans)
+        }
+    }
+}
+
+/// Splits a lesson file into front matter, prose and interactive blocks.
+private struct LessonParser {
+    let path: String
+    let sink: DiagnosticSink
+    let reader: CourseReader
+
+    func parse(_ text: String, skills: Set<SkillID>) -> Lesson? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingSuffix("\r") }
+        guard lines.first?.trimmingCharacters(in: .whitespaces) == "---" else {
+            sink.error(path, 1, "a lesson must start with YAML front matter between '---' lines (id, title, skills, minutes, objectives)")
+            return nil
+        }
+        guard let end = lines.dropFirst().firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == "---" }) else {
+            sink.error(path, 1, "the front matter is not closed; end it with a line holding only '---'")
+            return nil
+        }
+        let source = YAMLSource(file: path, lineOffset: 1, sink: sink)
+        guard let node = source.parse(lines[1..<end].joined(separator: "\n"), what: "the front matter"),
+              let fields = source.fields(node, what: "the lesson front matter")
+        else { return nil }
+        fields.rejectUnknown(["id", "title", "skills", "minutes", "objectives", "summary"])
+        let id = reader.checkedID(fields, "id", what: "lesson")
+        let title = fields.string("title") ?? ""
+        let lessonSkills = (fields.strings("skills", allowSingle: true) ?? []).map { SkillID(rawValue: $0) }
+        for skill in lessonSkills where !skills.contains(skill) {
+            fields.error("skills", "lesson names skill '\(skill)', which course.yaml does not define")
+        }
+        let minutes = fields.int("minutes", in: 1...240) ?? 0
+        let objectives = fields.strings("objectives") ?? []
+        let summary = fields.string("summary", required: false)
+
+        let blocks = parseBody(lines, from: end + 1, skills: skills)
+        guard let id else { return nil }
+        if !blocks.contains(where: { if case let .markdown(text) = $0 { !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty } else { false } }) {
+            sink.warning(path, end + 2, "lesson '\(id)' has no text, only interactive blocks")
+        }
+        let relative = "lessons/" + URL(fileURLWithPath: path).lastPathComponent
+        return Lesson(
+            id: LessonID(rawValue: id), title: title, skills: lessonSkills, minutes: minutes, objectives: objectives,
+            summary: summary, blocks: blocks, sourcePath: path.isEmpty ? relative : path
+        )
+    }
+
+    /// Walks the Markdown body; ```check and ```task fences become interactions.
+    private func parseBody(_ lines: [String], from start: Int, skills: Set<SkillID>) -> [LessonBlock] {
+        var blocks: [LessonBlock] = []
+        var prose: [String] = []
+        var index = start
+        func flushProse() {
+            let text = prose.joined(separator: "\n")
+            if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { blocks.append(.markdown(text)) }
+            prose = []
+        }
+        while index < lines.count {
+            let line = lines[index]
+            guard let fence = Fence(line) else {
+                prose.append(line)
+                index += 1
+                continue
+            }
+            // Find the closing fence: same character, at least as long, nothing after it.
+            var close = index + 1
+            while close < lines.count, !fence.isClosedBy(lines[close]) { close += 1 }
+            guard close < lines.count else {
+                sink.error(path, index + 1, "the \(fence.info.isEmpty ? "code" : "'\(fence.info)'") block opened here is never closed; end it with \(fence.marker)")
+                return blocks
+            }
+            let kind: Interaction.Kind? = fence.info == "check" ? .check : fence.info == "task" ? .task : nil
+            if let kind {
+                flushProse()
+                let yaml = lines[(index + 1)..<close].joined(separator: "\n")
+                let source = YAMLSource(file: path, lineOffset: index + 1, sink: sink)
+                if let node = source.parse(yaml, what: "the \(kind.rawValue) block"),
+                   let interaction = reader.readInteraction(node, kind: kind, source: source, skills: skills) {
+                    blocks.append(.interaction(interaction))
+                }
+            } else {
+                prose.append(contentsOf: lines[index...close])
+            }
+            index = close + 1
+        }
+        flushProse()
+        return blocks
+    }
+}
+
+/// An opening code fence: three or more backticks or tildes and an info word.
+private struct Fence {
+    let character: Character
+    let length: Int
+    let info: String
+    var marker: String { String(repeating: character, count: length) }
+
+    init?(_ line: String) {
+        let trimmed = line.drop { $0 == " " }
+        guard line.count - trimmed.count <= 3, let first = trimmed.first, first == "`" || first == "~" else { return nil }
+        let run = trimmed.prefix { $0 == first }
+        guard run.count >= 3 else { return nil }
+        character = first
+        length = run.count
+        info = trimmed.dropFirst(run.count).trimmingCharacters(in: .whitespaces).split(separator: " ").first.map(String.init) ?? ""
+    }
+
+    func isClosedBy(_ line: String) -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.count >= length && trimmed.allSatisfy { $0 == character }
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

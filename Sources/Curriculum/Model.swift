@@ -1,0 +1,248 @@
+import CairnCore
+
+/// A course as loaded from `courses/<id>/`: the value every other module reads.
+public struct Course: Sendable {
+    public enum Level: String, Sendable, CaseIterable { case introductory, intermediate, advanced }
+
+    public var id: CourseID
+    public var title: String
+    public var version: String
+    public var summary: String
+    public var level: Level
+    public var audience: String?
+    public var skills: [Skill]
+    public var modules: [Module]
+    public var credential: CredentialDefinition
+    public var exam: ExamBlueprint
+    /// Lessons by id; order comes from `modules`.
+    public var lessons: [LessonID: Lesson]
+    /// The exam item bank.
+    public var items: [Interaction]
+
+    public func skill(_ id: SkillID) -> Skill? { skills.first { $0.id == id } }
+
+    /// The module that lists `lesson`, with the lesson's position in it.
+    public func module(containing lesson: LessonID) -> Module? {
+        modules.first { $0.lessonIDs.contains(lesson) }
+    }
+
+    /// Lessons in teaching order, skipping those of planned modules that are not written yet.
+    public var orderedLessons: [Lesson] {
+        modules.flatMap { $0.lessonIDs.compactMap { lessons[$0] } }
+    }
+
+    /// The lesson after `lesson` in teaching order, if any.
+    public func lesson(after lesson: LessonID) -> Lesson? {
+        let ordered = orderedLessons
+        guard let index = ordered.firstIndex(where: { $0.id == lesson }), index + 1 < ordered.count else { return nil }
+        return ordered[index + 1]
+    }
+
+    /// Checks and tasks across all lessons.
+    public var practice: [Interaction] {
+        orderedLessons.flatMap { $0.interactions }
+    }
+}
+
+public struct Skill: Sendable, Equatable {
+    public var id: SkillID
+    public var title: String
+    public var description: String
+}
+
+public struct Module: Sendable, Equatable {
+    public enum Status: String, Sendable, CaseIterable { case available, planned }
+
+    public var id: ModuleID
+    public var title: String
+    public var summary: String
+    public var lessonIDs: [LessonID]
+    public var status: Status
+}
+
+public struct CredentialDefinition: Sendable, Equatable {
+    public var id: CredentialID
+    public var title: String
+    public var description: String
+    public var criteria: String
+    public var validForDays: Int?
+    public var skills: [SkillID]
+}
+
+public struct ExamBlueprint: Sendable, Equatable {
+    public enum Share: Sendable, Equatable {
+        case items(Int)
+        case proportion(Double)
+    }
+
+    public struct Area: Sendable, Equatable {
+        public var skill: SkillID
+        public var share: Share
+    }
+
+    public enum Requirement: Sendable, Equatable {
+        case allModules
+        case modules([ModuleID])
+    }
+
+    public var timeLimitMinutes: Int
+    public var minItems: Int
+    public var maxItems: Int
+    public var passPercent: Int
+    public var cutTheta: Double?
+    public var attemptsAllowed: Int
+    public var cooldownHours: Int
+    public var areas: [Area]
+    public var requires: Requirement
+}
+
+public struct Lesson: Sendable {
+    public var id: LessonID
+    public var title: String
+    public var skills: [SkillID]
+    public var minutes: Int
+    public var objectives: [String]
+    public var summary: String?
+    public var blocks: [LessonBlock]
+    /// The lesson file, relative to the course folder, for diagnostics and links to the source.
+    public var sourcePath: String
+
+    public var interactions: [Interaction] {
+        blocks.compactMap { if case let .interaction(interaction) = $0 { interaction } else { nil } }
+    }
+}
+
+/// A lesson body is prose interleaved with interactive blocks, in file order.
+public enum LessonBlock: Sendable {
+    case markdown(String)
+    case interaction(Interaction)
+}
+
+/// A check, task or exam item. They share one schema (docs/authoring.md).
+public struct Interaction: Sendable {
+    public enum Kind: String, Sendable { case check, task, item }
+
+    public enum Status: String, Sendable, CaseIterable { case draft, pilot, operational }
+    public enum Difficulty: String, Sendable, CaseIterable { case easy, medium, hard }
+
+    public var id: InteractionID
+    public var kind: Kind
+    public var skills: [SkillID]
+    public var prompt: String
+    public var explanation: String?
+    public var hints: [String]
+    public var content: InteractionContent
+    /// Exam items only.
+    public var status: Status?
+    public var difficulty: Difficulty?
+    public var irt: IRTParameters?
+    public var line: Int
+
+    public var type: InteractionType { content.type }
+}
+
+public struct IRTParameters: Sendable, Equatable {
+    public enum Model: String, Sendable, CaseIterable { case twoPL = "2pl", threePL = "3pl" }
+    public var model: Model
+    public var a: Double
+    public var b: Double
+    public var c: Double?
+}
+
+public enum InteractionType: String, Sendable, CaseIterable {
+    case singleChoice = "single_choice"
+    case multipleChoice = "multiple_choice"
+    case numeric
+    case ordering
+    case matching
+    case shortText = "short_text"
+    case promptWriting = "prompt_writing"
+    case critique
+    case redaction
+
+    public var displayName: String {
+        switch self {
+        case .singleChoice: "Choose one"
+        case .multipleChoice: "Choose all that apply"
+        case .numeric: "Number"
+        case .ordering: "Put in order"
+        case .matching: "Match"
+        case .shortText: "Short answer"
+        case .promptWriting: "Write a prompt"
+        case .critique: "Find the errors"
+        case .redaction: "Redact personal data"
+        }
+    }
+}
+
+public struct Choice: Sendable, Equatable {
+    public var id: String
+    public var text: String
+    public var feedback: String?
+}
+
+public struct RubricCriterion: Sendable, Equatable {
+    public var id: String
+    public var description: String
+    public var points: Int
+    public var check: RubricCheck?
+    public var feedbackMet: String?
+    public var feedbackUnmet: String?
+}
+
+/// A deterministic rubric check (docs/authoring.md lists them).
+public enum RubricCheck: Sendable, Equatable {
+    case containsAny([String])
+    case containsAll([String])
+    case mustNotContain([String])
+    case regex(String)
+    case minWords(Int)
+    case maxWords(Int)
+    case wordsBetween(Int, Int)
+}
+
+public struct QuotedSpan: Sendable, Equatable {
+    /// Verbatim text from the material.
+    public var quote: String
+    /// Why it is an error (critique) or what kind of personal data it is (redaction).
+    public var label: String
+}
+
+public enum InteractionContent: Sendable {
+    case singleChoice(options: [Choice], answer: String)
+    case multipleChoice(options: [Choice], answers: [String])
+    case numeric(answer: Double, tolerance: Double, unit: String?)
+    case ordering(options: [Choice], answer: [String])
+    case matching(left: [Choice], right: [Choice], answer: [String: String])
+    case shortText(rubric: [RubricCriterion], reference: String)
+    case promptWriting(scenario: String, rubric: [RubricCriterion], reference: String)
+    case critique(material: String, errors: [QuotedSpan])
+    case redaction(material: String, spans: [QuotedSpan])
+
+    public var type: InteractionType {
+        switch self {
+        case .singleChoice: .singleChoice
+        case .multipleChoice: .multipleChoice
+        case .numeric: .numeric
+        case .ordering: .ordering
+        case .matching: .matching
+        case .shortText: .shortText
+        case .promptWriting: .promptWriting
+        case .critique: .critique
+        case .redaction: .redaction
+        }
+    }
+}
+
+/// Every course found under a folder, with what the validator found.
+public struct Catalog: Sendable {
+    public var courses: [Course]
+    public var diagnostics: [Diagnostic]
+
+    public init(courses: [Course], diagnostics: [Diagnostic]) {
+        self.courses = courses
+        self.diagnostics = diagnostics
+    }
+
+    public func course(_ id: CourseID) -> Course? { courses.first { $0.id == id } }
+}

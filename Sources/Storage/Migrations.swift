@@ -1,0 +1,82 @@
+/// One schema change. Migrations are numbered, append-only and do one thing each:
+/// never edit a migration that has shipped; add the next number instead.
+public struct Migration: Sendable {
+    public let version: Int
+    public let name: String
+    /// Statements in portable SQL (SQLite and PostgreSQL); times are epoch milliseconds.
+    public let statements: [String]
+}
+
+public enum Migrations {
+    public static let all: [Migration] = [
+        Migration(version: 1, name: "create users", statements: [
+            """
+            CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ]),
+        Migration(version: 2, name: "create sessions", statements: [
+            """
+            CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX sessions_expires_at ON sessions(expires_at)",
+        ]),
+        Migration(version: 3, name: "create organisations and memberships", statements: [
+            """
+            CREATE TABLE organisations (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE memberships (
+                organisation_id TEXT NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (organisation_id, user_id)
+            )
+            """,
+            "CREATE INDEX memberships_user ON memberships(user_id)",
+        ]),
+        Migration(version: 4, name: "create enrolments", statements: [
+            """
+            CREATE TABLE enrolments (
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                course_version TEXT NOT NULL,
+                enrolled_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, course_id)
+            )
+            """,
+        ]),
+        Migration(version: 5, name: "create lesson progress", statements: [
+            """
+            CREATE TABLE lesson_progress (
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                lesson_id TEXT NOT NULL,
+                course_version TEXT NOT NULL,
+                status TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                completed_at BIGINT,
+                PRIMARY KEY (user_id, course_id, lesson_id)
+            )
+            """,
+        ]),
+    ]
+
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+}

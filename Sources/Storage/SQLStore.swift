@@ -1,0 +1,212 @@
+import AppServices
+import CairnCore
+import Foundation
+import Logging
+import SQLKit
+import SQLiteKit
+
+/// The `CairnStore` over SQLKit. Queries use SQLKit's builders, so the same code serves
+/// every database SQLKit speaks; only transactions and error codes are per database.
+public struct SQLStore: CairnStore {
+    enum Executor: Sendable {
+        /// Each call borrows a pooled connection.
+        case pool(SQLitePool)
+        /// Inside a transaction: every call uses this one connection.
+        case pinned(any SQLDatabase)
+    }
+
+    let executor: Executor
+    let logger: Logger
+
+    func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch executor {
+        case let .pinned(db):
+            return try await mapErrors { try await body(db) }
+        case let .pool(pool):
+            let connection: SQLiteConnection
+            do {
+                connection = try await pool.acquire()
+            } catch {
+                throw StoreError.unavailable("no database connection: \(error)")
+            }
+            do {
+                let result = try await mapErrors { try await body(connection.sql()) }
+                await pool.release(connection)
+                return result
+            } catch {
+                await pool.release(connection)
+                throw error
+            }
+        }
+    }
+
+    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SQLiteError {
+            switch error.reason {
+            case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
+                throw StoreError.conflict(error.message)
+            case .constraintForeignKeyFailed:
+                throw StoreError.missingReference(error.message)
+            default:
+                throw StoreError.unavailable(error.message)
+            }
+        }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T {
+        if case .pinned = executor { return try await body(self) }
+        return try await withDatabase { db in
+            // IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+            try await db.raw("BEGIN IMMEDIATE").run()
+            do {
+                let result = try await body(SQLStore(executor: .pinned(db), logger: logger))
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    public func ping() async throws {
+        try await withDatabase { db in _ = try await db.raw("SELECT 1 AS one").first() }
+    }
+
+    // MARK: users
+
+    public func insertUser(_ user: User, passwordHash: String) async throws {
+        try await withDatabase { db in try await db.insert(into: "users").model(UserRow(user, passwordHash: passwordHash)).run() }
+    }
+
+    public func user(id: UserID) async throws -> User? {
+        try await withDatabase { db in
+            try await db.select().column("*").from("users").where("id", .equal, id.rawValue).first(decoding: UserRow.self)?.domain()
+        }
+    }
+
+    public func userWithPasswordHash(email: EmailAddress) async throws -> (User, String)? {
+        try await withDatabase { db in
+            guard let row = try await db.select().column("*").from("users").where("email", .equal, email.value)
+                .first(decoding: UserRow.self)
+            else { return nil }
+            return (try row.domain(), row.password_hash)
+        }
+    }
+
+    public func countUsers(role: Role) async throws -> Int {
+        try await withDatabase { db in
+            let row = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count").from("users")
+                .where("role", .equal, role.rawValue).first()
+            return try row?.decode(column: "count", as: Int.self) ?? 0
+        }
+    }
+
+    public func setRole(_ role: Role, for user: UserID) async throws {
+        try await withDatabase { db in
+            try await db.update("users").set("role", to: role.rawValue).where("id", .equal, user.rawValue).run()
+        }
+    }
+
+    // MARK: sessions
+
+    public func insertSession(_ session: StoredSession) async throws {
+        try await withDatabase { db in try await db.insert(into: "sessions").model(SessionRow(session)).run() }
+    }
+
+    public func session(id: SessionID) async throws -> StoredSession? {
+        try await withDatabase { db in
+            try await db.select().column("*").from("sessions").where("id", .equal, id.rawValue).first(decoding: SessionRow.self)?.domain()
+        }
+    }
+
+    public func deleteSession(id: SessionID) async throws {
+        try await withDatabase { db in try await db.delete(from: "sessions").where("id", .equal, id.rawValue).run() }
+    }
+
+    public func deleteSessions(expiredBefore date: Date) async throws {
+        try await withDatabase { db in
+            try await db.delete(from: "sessions").where("expires_at", .lessThan, date.epochMilliseconds).run()
+        }
+    }
+
+    // MARK: organisations
+
+    public func insertOrganisation(_ organisation: Organisation) async throws {
+        try await withDatabase { db in try await db.insert(into: "organisations").model(OrganisationRow(organisation)).run() }
+    }
+
+    public func organisation(id: OrganisationID) async throws -> Organisation? {
+        try await withDatabase { db in
+            try await db.select().column("*").from("organisations").where("id", .equal, id.rawValue)
+                .first(decoding: OrganisationRow.self)?.domain()
+        }
+    }
+
+    public func insertMembership(_ membership: Membership) async throws {
+        try await withDatabase { db in try await db.insert(into: "memberships").model(MembershipRow(membership)).run() }
+    }
+
+    public func memberships(of user: UserID) async throws -> [Membership] {
+        try await withDatabase { db in
+            try await db.select().column("*").from("memberships").where("user_id", .equal, user.rawValue)
+                .orderBy("created_at").all(decoding: MembershipRow.self).map { try $0.domain() }
+        }
+    }
+
+    public func members(of organisation: OrganisationID) async throws -> [Membership] {
+        try await withDatabase { db in
+            try await db.select().column("*").from("memberships").where("organisation_id", .equal, organisation.rawValue)
+                .orderBy("created_at").all(decoding: MembershipRow.self).map { try $0.domain() }
+        }
+    }
+
+    // MARK: enrolments and progress
+
+    public func enrol(_ enrolment: Enrolment) async throws -> Enrolment {
+        try await withDatabase { db in
+            try await db.insert(into: "enrolments").model(EnrolmentRow(enrolment))
+                .ignoringConflicts(with: ["user_id", "course_id"]).run()
+            guard let row = try await db.select().column("*").from("enrolments")
+                .where("user_id", .equal, enrolment.userID.rawValue).where("course_id", .equal, enrolment.courseID.rawValue)
+                .first(decoding: EnrolmentRow.self)
+            else { throw StoreError.unavailable("enrolment vanished after insert") }
+            return row.domain()
+        }
+    }
+
+    public func enrolments(of user: UserID) async throws -> [Enrolment] {
+        try await withDatabase { db in
+            try await db.select().column("*").from("enrolments").where("user_id", .equal, user.rawValue)
+                .orderBy("enrolled_at").all(decoding: EnrolmentRow.self).map { $0.domain() }
+        }
+    }
+
+    public func recordLessonStarted(_ progress: LessonProgress) async throws {
+        try await withDatabase { db in
+            try await db.insert(into: "lesson_progress").model(LessonProgressRow(progress))
+                .ignoringConflicts(with: ["user_id", "course_id", "lesson_id"]).run()
+        }
+    }
+
+    public func recordLessonCompleted(user: UserID, course: CourseID, lesson: LessonID, at date: Date) async throws {
+        try await withDatabase { db in
+            try await db.update("lesson_progress")
+                .set("status", to: LessonStatus.completed.rawValue)
+                .set("completed_at", to: date.epochMilliseconds)
+                .where("user_id", .equal, user.rawValue).where("course_id", .equal, course.rawValue)
+                .where("lesson_id", .equal, lesson.rawValue).where("completed_at", .is, SQLLiteral.null)
+                .run()
+        }
+    }
+
+    public func lessonProgress(user: UserID, course: CourseID) async throws -> [LessonProgress] {
+        try await withDatabase { db in
+            try await db.select().column("*").from("lesson_progress")
+                .where("user_id", .equal, user.rawValue).where("course_id", .equal, course.rawValue)
+                .orderBy("started_at").all(decoding: LessonProgressRow.self).map { try $0.domain() }
+        }
+    }
+}
