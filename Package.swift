@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "WebApp",
                 "AppServices",
+                "CairnCore",
                 "Curriculum",
                 "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -27,7 +27,7 @@ public final class Database: Sendable {
     }
 
     /// Opens (creating if needed) `cairn.sqlite` in `directory`.
-    public static func openSQLite(directory: String, logger: Logger, maxConnections: Int = 4) async throws -> Database {
+    public static func openSQLite(directory: String, logger: Logger, maxConnections: Int = 1) async throws -> Database {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

@@ -1,0 +1,44 @@
+import Foundation
+import Logging
+
+/// Every setting Cairn reads at start, typed. Precedence: flags > environment > defaults;
+/// the `cairn` command fills it in, tests build it directly.
+public struct AppConfig: Sendable {
+    public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Folder for the SQLite database (created on first start).
+    public var dataDirectory: String = "./cairn-data"
+    /// Folder of courses to serve.
+    public var coursesDirectory: String = "./courses"
+    /// The address people reach Cairn at; an https address makes cookies Secure.
+    public var publicURL: String?
+    public var logLevel: Logger.Level = .info
+    public var logFormat: LogFormat = .text
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes: Int = 1 << 20
+    /// bcrypt work factor (4...31); 12 in production, lower only in tests.
+    public var bcryptCost: Int = 12
+    /// SQLite connections. One: SQLite allows one writer at a time, and a second
+    /// connection waiting on a lock would spin on a shared thread while holding it.
+    public var databaseConnections: Int = 1
+
+    public init() {}
+
+    /// Whether cookies get the Secure attribute: when Cairn is served over TLS.
+    var servedOverTLS: Bool { publicURL?.lowercased().hasPrefix("https://") ?? false }
+}
+
+/// A setting with a bad value: names it and says what to set.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let setting: String
+    public let message: String
+
+    public init(setting: String, message: String) {
+        self.setting = setting
+        self.message = message
+    }
+
+    public var description: String { "\(setting): \(message)" }
+}

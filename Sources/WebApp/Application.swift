@@ -1,0 +1,131 @@
+import AppServices
+import Curriculum
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import Storage
+import CairnCore
+
+/// Cairn refuses to start: the message says what is wrong and what to do.
+public enum StartupError: Error, CustomStringConvertible {
+    /// The course files have errors; `report` is the validator's output.
+    case invalidContent(String)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidContent(report): "the courses have errors; fix them and start again:\n\(report)"
+        case let .database(message): message
+        }
+    }
+}
+
+/// The services every entry point shares: the open database, the courses and the use cases.
+public struct CairnEnvironment: Sendable {
+    public let config: AppConfig
+    public let database: Database
+    public let catalog: Catalog
+    public let accounts: AccountService
+    public let courses: CatalogService
+
+    /// Opens the database, applies migrations and (when `loadCourses`) loads and validates
+    /// the courses. Throws `StartupError` with a clear message when either fails.
+    public static func open(config: AppConfig, logger: Logger, loadCourses: Bool = true) async throws -> CairnEnvironment {
+        var catalog = Catalog(courses: [], diagnostics: [])
+        if loadCourses {
+            catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
+            if catalog.diagnostics.hasErrors {
+                throw StartupError.invalidContent(catalog.diagnostics.report())
+            }
+        }
+        let database: Database
+        do {
+            database = try await Database.openSQLite(directory: config.dataDirectory, logger: logger, maxConnections: config.databaseConnections)
+        } catch {
+            throw StartupError.database("\(error)")
+        }
+        do {
+            try await database.migrate()
+        } catch {
+            await database.shutdown()
+            throw StartupError.database("\(error)")
+        }
+        let store = database.store
+        let hasher = BcryptHasher(cost: UInt8(clamping: config.bcryptCost))
+        return CairnEnvironment(
+            config: config, database: database, catalog: catalog,
+            accounts: AccountService(store: store, hasher: hasher),
+            courses: CatalogService(catalog: catalog, store: store)
+        )
+    }
+}
+
+/// Closes the database after the server has stopped (services stop in reverse order).
+struct DatabaseService: Service {
+    let database: Database
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await database.shutdown()
+    }
+}
+
+/// The Prometheus registry behind `/metrics`. Metrics are process-wide, so it is
+/// bootstrapped once however many applications a process builds (tests build many).
+let metricsRegistry: PrometheusCollectorRegistry = {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}()
+
+/// The one composition root: `cairn serve` and the tests build the application here.
+public func buildApplication(config: AppConfig, logger: Logger? = nil) async throws -> some ApplicationProtocol {
+    let logger = {
+        var logger = logger ?? Logger(label: "cairn")
+        logger.logLevel = config.logLevel
+        return logger
+    }()
+    let templates = try await Templates.load()
+    let environment = try await CairnEnvironment.open(config: config, logger: logger)
+    _ = metricsRegistry
+
+    let router = Router(context: CairnRequestContext.self)
+    router.middlewares.add(ContextSetupMiddleware(uploadLimit: config.maxBodyBytes))
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(LogRequestsMiddleware(.info))
+    router.middlewares.add(ErrorMiddleware(templates: templates))
+    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(SessionAuthenticator(accounts: environment.accounts))
+
+    let cookies = SessionCookies(secure: config.servedOverTLS)
+    OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
+    PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
+    APIRoutes(environment: environment, cookies: cookies).add(to: router)
+
+    let host = config.host
+    let port = config.port
+    var app = Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "cairn"),
+        onServerRunning: { channel in
+            logger.info("Cairn is running", metadata: [
+                "url": "http://\(host):\(channel.localAddress?.port ?? port)",
+                "database": "\(environment.database.location)",
+                "courses": "\(environment.catalog.courses.map(\.id.rawValue).joined(separator: ","))",
+            ])
+        },
+        logger: logger
+    )
+    app.addServices(DatabaseService(database: environment.database))
+    return app
+}
+
+/// Builds the application and runs it until SIGTERM or SIGINT, then shuts down gracefully:
+/// the server stops accepting, finishes requests in flight, and the database closes.
+public func runServer(config: AppConfig, logger: Logger) async throws {
+    let app = try await buildApplication(config: config, logger: logger)
+    try await app.runService()
+}

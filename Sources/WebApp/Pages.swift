@@ -1,0 +1,193 @@
+import AppServices
+import CairnCore
+import Curriculum
+import Foundation
+
+// Page models: what each template shows, built by the handlers. Templates escape every
+// {{value}}; only `...HTML` fields (rendered course Markdown) use triple braces.
+
+struct NavUser {
+    let name: String
+    let isAdmin: Bool
+
+    init(_ user: User) {
+        name = user.displayName
+        isAdmin = user.role == .platformAdmin
+    }
+}
+
+struct ErrorPage {
+    let status: Int
+    let title: String
+    let message: String
+    let requestID: String
+    let user: NavUser?
+}
+
+struct CourseCard {
+    let id: String
+    let title: String
+    let summary: String
+    let level: String
+    let lessonCount: Int
+    let minutes: Int
+    let moduleCount: Int
+    let credential: String
+
+    init(_ course: Course) {
+        id = course.id.rawValue
+        title = course.title
+        summary = course.summary
+        level = course.level.rawValue.capitalized
+        lessonCount = course.orderedLessons.count
+        minutes = course.orderedLessons.reduce(0) { $0 + $1.minutes }
+        moduleCount = course.modules.count
+        credential = course.credential.title
+    }
+}
+
+struct HomePage {
+    let title = "Learn and prove job-ready AI skills"
+    let user: NavUser?
+    let courses: [CourseCard]
+}
+
+struct FormPage {
+    let title: String
+    let user: NavUser? = nil
+    let error: String?
+    let email: String
+    let name: String
+    let next: String
+}
+
+struct CataloguePage {
+    let title = "Courses"
+    let user: NavUser?
+    let courses: [CourseCard]
+}
+
+struct LessonLink {
+    let id: String
+    let title: String
+    let minutes: Int
+    let href: String
+    let completed: Bool
+    let started: Bool
+}
+
+struct ModuleView {
+    let number: Int
+    let title: String
+    let summary: String
+    let planned: Bool
+    let lessons: [LessonLink]
+    let plannedCount: Int
+    let hasLessons: Bool
+}
+
+struct SkillView {
+    let title: String
+    let description: String
+}
+
+struct CoursePage {
+    let title: String
+    let user: NavUser?
+    let course: CourseCard
+    let audience: String?
+    let version: String
+    let skills: [SkillView]
+    let modules: [ModuleView]
+    let credentialTitle: String
+    let credentialDescription: String
+    let examMinutes: Int
+    let examPassPercent: Int
+    let enrolled: Bool
+    let continueHref: String?
+    let completedCount: Int
+    let lessonCount: Int
+}
+
+struct ChoiceView {
+    let text: String
+}
+
+struct InteractionView {
+    let id: String
+    let kindLabel: String
+    let typeLabel: String
+    let promptHTML: String
+    let scenario: String?
+    let material: String?
+    let options: [ChoiceView]
+    let leftOptions: [ChoiceView]
+    let rightOptions: [ChoiceView]
+    let isOrdering: Bool
+    let isMatching: Bool
+    let needsText: Bool
+    let unit: String?
+    let hasOptions: Bool
+}
+
+struct LessonBlockView {
+    let html: String?
+    let interaction: InteractionView?
+}
+
+struct LessonPage {
+    let title: String
+    let user: NavUser?
+    let courseID: String
+    let courseTitle: String
+    let moduleTitle: String
+    let minutes: Int
+    let objectives: [String]
+    let hasObjectives: Bool
+    let blocks: [LessonBlockView]
+    let completed: Bool
+    let completeAction: String
+    let nextHref: String?
+    let nextTitle: String?
+    let courseHref: String
+}
+
+extension InteractionView {
+    init(_ interaction: Interaction, renderer: LessonRenderer) {
+        id = interaction.id.rawValue
+        kindLabel = interaction.kind == .check ? "Check" : "Task"
+        typeLabel = interaction.type.displayName
+        promptHTML = renderer.html(interaction.prompt)
+        var scenario: String?
+        var material: String?
+        var options: [ChoiceView] = []
+        var left: [ChoiceView] = []
+        var right: [ChoiceView] = []
+        var unit: String?
+        switch interaction.content {
+        case let .singleChoice(choices, _), let .multipleChoice(choices, _), let .ordering(choices, _):
+            options = choices.map { ChoiceView(text: $0.text) }
+        case let .matching(l, r, _):
+            left = l.map { ChoiceView(text: $0.text) }
+            right = r.map { ChoiceView(text: $0.text) }
+        case let .numeric(_, _, u):
+            unit = u
+        case .shortText:
+            break
+        case let .promptWriting(s, _, _):
+            scenario = s
+        case let .critique(m, _), let .redaction(m, _):
+            material = m
+        }
+        self.scenario = scenario
+        self.material = material
+        self.options = options
+        self.hasOptions = !options.isEmpty
+        self.leftOptions = left
+        self.rightOptions = right
+        self.unit = unit
+        isOrdering = interaction.type == .ordering
+        isMatching = interaction.type == .matching
+        needsText = [.shortText, .promptWriting].contains(interaction.type)
+    }
+}

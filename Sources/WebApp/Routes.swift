@@ -1,0 +1,75 @@
+import AppServices
+import CairnCore
+import Curriculum
+import Foundation
+import Hummingbird
+import Prometheus
+import Storage
+
+/// The addresses of Cairn's pages, in one place, so links never drift from routes.
+enum Paths {
+    static let home = "/"
+    static let signUp = "/signup"
+    static let logIn = "/login"
+    static let logOut = "/logout"
+    static let catalogue = "/courses"
+    static func course(_ id: CourseID) -> String { "/courses/\(id.rawValue)" }
+    static func enrol(_ id: CourseID) -> String { "/courses/\(id.rawValue)/enrol" }
+    static func lesson(_ course: CourseID, _ lesson: LessonID) -> String { "/courses/\(course.rawValue)/lessons/\(lesson.rawValue)" }
+    static func completeLesson(_ courseID: CourseID, _ lessonID: LessonID) -> String { lesson(courseID, lessonID) + "/complete" }
+    static let stylesheet = "/assets/cairn.css"
+
+    /// Only local paths are followed after log-in, so a link cannot send people elsewhere.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return catalogue }
+        return next
+    }
+}
+
+extension Parameters {
+    func courseID() throws -> CourseID { CourseID(rawValue: try require("course")) }
+    func lessonID() throws -> LessonID { LessonID(rawValue: try require("lesson")) }
+}
+
+extension CairnRequestContext {
+    func requireUser() throws -> User {
+        guard let user = identity else { throw AppError.notSignedIn }
+        return user
+    }
+}
+
+/// Health, readiness, metrics and the stylesheet.
+struct OperationsRoutes {
+    let environment: CairnEnvironment
+    let registry: PrometheusCollectorRegistry
+
+    struct Readiness: ResponseEncodable {
+        let status: String
+        let database: String
+        let courses: Int
+    }
+
+    func add(to router: Router<CairnRequestContext>) {
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+        }
+        router.get("/readyz") { _, _ -> EditedResponse<Readiness> in
+            var databaseStatus = "ok"
+            do { try await environment.database.store.ping() } catch { databaseStatus = "unreachable" }
+            let courses = environment.catalog.courses.count
+            let ready = databaseStatus == "ok" && courses > 0
+            return EditedResponse(
+                status: ready ? .ok : .serviceUnavailable,
+                response: Readiness(status: ready ? "ready" : "not ready", database: databaseStatus, courses: courses)
+            )
+        }
+        router.get("/metrics") { _, _ in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+    }
+}

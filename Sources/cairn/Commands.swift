@@ -1,0 +1,183 @@
+import AppServices
+import CairnCore
+import ArgumentParser
+import Curriculum
+import Foundation
+import Logging
+import Storage
+import WebApp
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct CairnCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Cairn: learn, practise and certify job-ready AI skills.",
+        subcommands: [Serve.self, Migrate.self, Content.self, Users.self]
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start the web application.")
+
+    @Option(help: "Address to listen on. Env: CAIRN_HOST. Default: 127.0.0.1")
+    var host: String?
+
+    @Option(help: "Port to listen on (0 picks a free one). Env: CAIRN_PORT. Default: 8080")
+    var port: String?
+
+    @Option(help: "The address people reach Cairn at, e.g. https://learn.example.org; https makes cookies Secure. Env: CAIRN_PUBLIC_URL")
+    var publicURL: String?
+
+    @Option(help: "Largest request body in bytes. Env: CAIRN_MAX_BODY_BYTES. Default: 1048576")
+    var maxBodyBytes: String?
+
+    @Option(help: "bcrypt cost for new passwords, 10 to 16. Env: CAIRN_BCRYPT_COST. Default: 12")
+    var bcryptCost: String?
+
+    @OptionGroup var data: DataOptions
+    @OptionGroup var courses: CourseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var config = AppConfig()
+        do {
+            data.apply(to: &config, environment: environment)
+            courses.apply(to: &config, environment: environment)
+            try log.apply(to: &config, environment: environment)
+            if let value = host ?? environment["CAIRN_HOST"] { config.host = value }
+            if let value = port ?? environment["CAIRN_PORT"] { config.port = try parseInt(value, setting: "--port / CAIRN_PORT", range: 0...65535) }
+            if let value = publicURL ?? environment["CAIRN_PUBLIC_URL"] {
+                guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                    throw ConfigError(setting: "--public-url / CAIRN_PUBLIC_URL", message: "'\(value)' must start with http:// or https://")
+                }
+                config.publicURL = value
+            }
+            if let value = maxBodyBytes ?? environment["CAIRN_MAX_BODY_BYTES"] {
+                config.maxBodyBytes = try parseInt(value, setting: "--max-body-bytes / CAIRN_MAX_BODY_BYTES", range: 1024...(64 << 20))
+            }
+            if let value = bcryptCost ?? environment["CAIRN_BCRYPT_COST"] {
+                config.bcryptCost = try parseInt(value, setting: "--bcrypt-cost / CAIRN_BCRYPT_COST", range: 10...16)
+            }
+        } catch let error as ConfigError {
+            fail(error.description)
+        }
+        let logger = bootstrapLogging(config)
+        do {
+            try await runServer(config: config, logger: logger)
+        } catch let error as StartupError {
+            fail(error.description)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply database migrations and report the schema version.")
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        var config = AppConfig()
+        data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+        let logger = Logger(label: "cairn")
+        do {
+            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: logger)
+            let applied = try await database.migrate()
+            let version = try await database.schemaVersion()
+            await database.shutdown()
+            for migration in applied { print("applied \(migration.version): \(migration.name)") }
+            print("database \(database.location) is at migration \(version)\(applied.isEmpty ? " (already up to date)" : "")")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+struct Content: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with course files.", subcommands: [Validate.self])
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check course files and report each problem as file:line: message.",
+            discussion: "Exits 1 when there is any error. DIR is a course folder or a folder of courses (default: ./courses)."
+        )
+
+        @Argument(help: "A course folder, or a folder of courses.")
+        var directory: String?
+
+        @Flag(help: "Also print notes (e.g. lessons of planned modules not written yet).")
+        var verbose = false
+
+        func run() async throws {
+            let path = directory ?? ProcessInfo.processInfo.environment["CAIRN_COURSES"] ?? "./courses"
+            let catalog = CourseLoader.loadCatalog(at: path)
+            let shown = catalog.diagnostics.filter { verbose || $0.severity != .note }
+            print(shown.report())
+            for course in catalog.courses {
+                let practice = course.practice.count
+                print("\(course.id) \(course.version): \(course.modules.count) modules, \(course.orderedLessons.count) lessons, \(practice) checks and tasks, \(course.items.count) exam items")
+            }
+            if catalog.diagnostics.hasErrors { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Users: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage accounts.", subcommands: [CreateAdmin.self])
+
+    struct CreateAdmin: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-admin",
+            abstract: "Create a platform administrator (or promote an existing account).",
+            discussion: "The password is read from CAIRN_ADMIN_PASSWORD, or asked for without echo. It is never printed."
+        )
+
+        @Argument(help: "The administrator's e-mail address.")
+        var email: String
+
+        @Option(help: "Display name. Default: the part of the address before @.")
+        var name: String?
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            var config = AppConfig()
+            data.apply(to: &config, environment: environment)
+            let password = environment["CAIRN_ADMIN_PASSWORD"] ?? askPassword()
+            let logger = Logger(label: "cairn")
+            let cairn: CairnEnvironment
+            do {
+                cairn = try await CairnEnvironment.open(config: config, logger: logger, loadCourses: false)
+            } catch {
+                fail("\(error)")
+            }
+            do {
+                let displayName = name ?? String(email.split(separator: "@").first ?? "Admin")
+                let user = try await cairn.accounts.createPlatformAdmin(email: email, password: password, displayName: displayName)
+                await cairn.database.shutdown()
+                print("platform admin \(user.email) is ready; log in at /login")
+            } catch let error as AppError {
+                await cairn.database.shutdown()
+                fail(error.description)
+            }
+        }
+
+        func askPassword() -> String {
+            guard isatty(STDIN_FILENO) == 1 else {
+                guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                    fail("no password: set CAIRN_ADMIN_PASSWORD or run in a terminal to be asked")
+                }
+                return line
+            }
+            guard let first = getpass("Password for \(email): ").map({ String(cString: $0) }),
+                  let second = getpass("Repeat the password: ").map({ String(cString: $0) })
+            else { fail("could not read the password") }
+            guard first == second else { fail("the two passwords differ; run the command again") }
+            return first
+        }
+    }
+}

@@ -1,0 +1,188 @@
+import CairnCore
+import Curriculum
+import Foundation
+import Testing
+
+/// The fixture course, copied into a fresh folder so a test can break one thing in it.
+struct CourseCopy {
+    static let fixture = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/courses/sample-course")
+
+    let root: URL
+    var folder: URL { root.appendingPathComponent("sample-course") }
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-courses-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixture, to: folder)
+    }
+
+    func path(_ relative: String) -> String { folder.appendingPathComponent(relative).path }
+
+    func replace(_ relative: String, _ old: String, with new: String) throws {
+        let url = folder.appendingPathComponent(relative)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        precondition(text.contains(old), "fixture \(relative) does not contain \(old)")
+        try text.replacingOccurrences(of: old, with: new).write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    func write(_ relative: String, _ text: String) throws {
+        try text.write(to: folder.appendingPathComponent(relative), atomically: true, encoding: .utf8)
+    }
+
+    func load() -> Catalog { CourseLoader.loadCatalog(at: root.path) }
+
+    /// The line number (1-based) of the first line containing `text` in a file.
+    func line(of text: String, in relative: String) throws -> Int {
+        let lines = try String(contentsOf: folder.appendingPathComponent(relative), encoding: .utf8).components(separatedBy: "\n")
+        return try #require(lines.firstIndex { $0.contains(text) }) + 1
+    }
+}
+
+@Suite("Course validator")
+struct ValidatorTests {
+    @Test("the fixture course loads with no errors and every part read")
+    func validFixture() throws {
+        let catalog = try CourseCopy().load()
+        #expect(!catalog.diagnostics.hasErrors, "\(catalog.diagnostics.report())")
+        let course = try #require(catalog.courses.first)
+        #expect(course.id == CourseID(rawValue: "sample-course"))
+        #expect(course.version == "1.2.0")
+        #expect(course.skills.map(\.id.rawValue) == ["basics", "practice"])
+        #expect(course.orderedLessons.map(\.id.rawValue) == ["first-lesson", "second-lesson"])
+        #expect(course.practice.map(\.type) == [.singleChoice, .redaction, .promptWriting])
+        #expect(course.items.count == 2)
+        #expect(course.exam.areas.count == 2)
+        #expect(course.credential.validForDays == 365)
+        // Planned modules' missing lessons are notes, not errors.
+        #expect(catalog.diagnostics.contains { $0.severity == .note && $0.message.contains("future-lesson") })
+        guard case let .redaction(_, spans) = course.practice[1].content else { Issue.record("not a redaction"); return }
+        #expect(spans.map(\.label) == ["name", "phone", "email"])
+    }
+
+    /// Each case breaks the fixture in one way and names the file, the line and words of the message.
+    struct BrokenCase: Sendable, CustomStringConvertible {
+        let description: String
+        let file: String
+        let old: String
+        let new: String
+        /// Text on the line the error must point at (in the broken file).
+        let lineText: String
+        let message: String
+    }
+
+    static let brokenCases: [BrokenCase] = [
+        .init(description: "bad YAML", file: "course.yaml", old: "title: Sample Course", new: "title: [Sample Course",
+              lineText: "version:", message: "bad YAML"),
+        .init(description: "missing required field", file: "course.yaml", old: "summary: A two-lesson course that exercises every part of the format.\n", new: "",
+              lineText: "id: sample-course", message: "missing required key 'summary'"),
+        .init(description: "unknown key with a suggestion", file: "lessons/first-lesson.md", old: "explanation: B is right", new: "explaination: B is right",
+              lineText: "explaination:", message: "unknown key 'explaination' in check 'first-check'; did you mean 'explanation'?"),
+        .init(description: "duplicate interaction id", file: "items/basics.yaml", old: "id: item-one", new: "id: first-check",
+              lineText: "id: first-check", message: "id 'first-check' is used twice"),
+        .init(description: "duplicate skill id", file: "course.yaml", old: "- id: practice", new: "- id: basics  # again",
+              lineText: "# again", message: "skill id 'basics' is used twice"),
+        .init(description: "dangling skill reference in a lesson", file: "lessons/second-lesson.md", old: "skills: [practice]", new: "skills: [practise]",
+              lineText: "skills: [practise]", message: "names skill 'practise', which course.yaml does not define"),
+        .init(description: "dangling skill reference in an interaction", file: "lessons/first-lesson.md", old: "skill: basics", new: "skill: basic",
+              lineText: "skill: basic", message: "check 'first-check' names skill 'basic'"),
+        .init(description: "dangling lesson reference in a module", file: "course.yaml", old: "[first-lesson, second-lesson]", new: "[first-lesson, second-lesson, third-lesson]",
+              lineText: "- id: first-module", message: "lists lesson 'third-lesson', but there is no lessons/third-lesson.md"),
+        .init(description: "answer naming no option", file: "lessons/first-lesson.md", old: "answer: b", new: "answer: c",
+              lineText: "answer: c", message: "answer 'c' of check 'first-check' names no option"),
+        .init(description: "quote not verbatim in the material", file: "lessons/second-lesson.md", old: "- quote: 0161 496 0000", new: "- quote: 0161 496 0001",
+              lineText: "- quote: 0161 496 0001", message: "is not verbatim in the material"),
+        .init(description: "unclosed fence", file: "lessons/first-lesson.md", old: "hints:\n  - Think about it.\n  - Not A.\n  - It is B.\n```", new: "hints:\n  - Think about it.",
+              lineText: "```check", message: "is never closed"),
+        .init(description: "lesson id differs from file name", file: "lessons/first-lesson.md", old: "id: first-lesson", new: "id: lesson-one",
+              lineText: "id: lesson-one", message: "must equal the file name 'first-lesson'"),
+        .init(description: "exam area for an unknown skill", file: "course.yaml", old: "- skill: practice", new: "- skill: nothing",
+              lineText: "- skill: nothing", message: "exam area names skill 'nothing'"),
+        .init(description: "bad rubric regex", file: "lessons/second-lesson.md", old: #"check: {regex: "\\b\\d+\\s*(words|bullets)"}"#, new: #"check: {regex: "(words"}"#,
+              lineText: "regex:", message: "does not compile"),
+        .init(description: "malformed id", file: "items/basics.yaml", old: "id: item-two", new: "id: Item_Two",
+              lineText: "id: Item_Two", message: "must be lower-case letters, digits and hyphens"),
+        .init(description: "wrong kind of value", file: "course.yaml", old: "time_limit_minutes: 30", new: "time_limit_minutes: half an hour",
+              lineText: "time_limit_minutes", message: "must be a whole number"),
+    ]
+
+    @Test("each kind of error is reported at its file and line", arguments: brokenCases)
+    func reportsError(_ broken: BrokenCase) throws {
+        let copy = try CourseCopy()
+        try copy.replace(broken.file, broken.old, with: broken.new)
+        let catalog = copy.load()
+        let expectedLine = try copy.line(of: broken.lineText, in: broken.file)
+        let matching = catalog.diagnostics.errors.filter { $0.message.contains(broken.message) }
+        #expect(!matching.isEmpty, "no error containing «\(broken.message)»; got:\n\(catalog.diagnostics.report())")
+        for diagnostic in matching {
+            #expect(diagnostic.file == copy.path(broken.file))
+            #expect(diagnostic.line == expectedLine, "\(diagnostic)")
+            #expect(diagnostic.description.hasPrefix("\(copy.path(broken.file)):\(expectedLine): error: "))
+        }
+    }
+
+    @Test("a lesson file no module lists is a warning, not an error")
+    func orphanLesson() throws {
+        let copy = try CourseCopy()
+        try copy.write("lessons/orphan.md", "---\nid: orphan\ntitle: Orphan\nskills: [basics]\nminutes: 3\nobjectives: [Nothing]\n---\n\nText.\n")
+        let catalog = copy.load()
+        #expect(!catalog.diagnostics.hasErrors)
+        #expect(catalog.diagnostics.contains { $0.severity == .warning && $0.file == copy.path("lessons/orphan.md") && $0.message.contains("not listed in any module") })
+    }
+
+    @Test("several errors are all reported in one run")
+    func manyErrors() throws {
+        let copy = try CourseCopy()
+        try copy.replace("lessons/first-lesson.md", "answer: b", with: "answer: z")
+        try copy.replace("items/basics.yaml", "skill: basics", with: "skill: unknown-skill")
+        let errors = copy.load().diagnostics.errors
+        #expect(errors.count == 2, "\(errors)")
+    }
+
+    @Test("the report ends with the counts")
+    func reportFormat() {
+        let diagnostics = [
+            Diagnostic(.error, file: "b.md", line: 3, "second"),
+            Diagnostic(.warning, file: "a.md", line: 9, "first"),
+        ]
+        #expect(diagnostics.report() == "a.md:9: warning: first\nb.md:3: error: second\n1 error, 1 warning")
+    }
+
+    @Test("a missing folder is an error that says what to pass")
+    func missingFolder() {
+        let catalog = CourseLoader.loadCatalog(at: "/nonexistent/cairn-courses")
+        #expect(catalog.diagnostics.errors.first?.message.contains("no such folder") == true)
+    }
+}
+
+@Suite("Shipped courses")
+struct ShippedCourseTests {
+    static let courses = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("courses")
+
+    @Test("every shipped course validates with no errors")
+    func shippedCoursesValidate() throws {
+        let catalog = CourseLoader.loadCatalog(at: Self.courses.path)
+        #expect(!catalog.diagnostics.hasErrors, "\(catalog.diagnostics.report())")
+        let foundations = try #require(catalog.course(CourseID(rawValue: "ai-foundations")))
+        let firstModule = try #require(foundations.modules.first)
+        #expect(firstModule.status == .available)
+        // Module 1 is the worked example of the format: written in full, every task type used.
+        let lessons = firstModule.lessonIDs.compactMap { foundations.lessons[$0] }
+        #expect(lessons.count == firstModule.lessonIDs.count)
+        let types = Set(lessons.flatMap(\.interactions).map(\.type))
+        #expect(types == Set(InteractionType.allCases), "missing: \(Set(InteractionType.allCases).subtracting(types))")
+    }
+}
+
+@Suite("Lesson rendering")
+struct RenderingTests {
+    @Test("Markdown becomes HTML")
+    func markdown() {
+        let html = LessonRenderer().html("# Title\n\nSome **bold** text.")
+        #expect(html.contains("<h1>Title</h1>"))
+        #expect(html.contains("<strong>bold</strong>"))
+    }
+}
