@@ -96,7 +96,8 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
     router.middlewares.add(ContextSetupMiddleware(uploadLimit: config.maxBodyBytes))
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.info))
-    router.middlewares.add(ErrorMiddleware(templates: templates))
+    let allowedMethods = AllowedMethods()
+    router.middlewares.add(ErrorMiddleware(templates: templates, allowedMethods: allowedMethods))
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(SessionAuthenticator(accounts: environment.accounts))
 
@@ -104,6 +105,7 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
     OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
     PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
     APIRoutes(environment: environment, cookies: cookies).add(to: router)
+    allowedMethods.load(router.routes)
 
     let host = config.host
     let port = config.port
@@ -120,6 +122,9 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
         logger: logger
     )
     app.addServices(DatabaseService(database: environment.database))
+    if try await !environment.accounts.hasPlatformAdmin() {
+        logger.notice("No platform admin yet. Create one with: cairn users create-admin EMAIL --data \(config.dataDirectory)")
+    }
     return app
 }
 

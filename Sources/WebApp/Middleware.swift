@@ -49,32 +49,46 @@ extension HTTPField.Name {
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = CairnRequestContext
     let templates: Templates
+    let allowedMethods: AllowedMethods
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            let problem = Problem(error)
+            var problem = Problem(error)
             if problem.status.code >= 500 {
                 context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))", "path": "\(request.uri.path)"])
             } else {
                 context.logger.info("request refused", metadata: ["status": "\(problem.status.code)", "reason": "\(problem.message)"])
             }
-            if wantsJSON(request) {
-                return problem.jsonResponse(requestID: context.id)
+            // No route took the request: if the path exists for other methods, say so.
+            var allow: String?
+            if problem.status == .notFound {
+                let methods = allowedMethods.methods(for: request.uri.path)
+                if !methods.isEmpty, !methods.contains(request.method) {
+                    problem = Problem(HTTPError(.methodNotAllowed))
+                    allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
+                }
             }
-            if problem.status == .unauthorized {
-                // A page that needs a log-in sends the person to log in, then back.
-                return .redirect(to: "/login?next=\(request.uri.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")", type: .found)
-            }
-            let page = ErrorPage(
-                status: Int(problem.status.code), title: problem.title, message: problem.message, requestID: context.id,
-                user: context.identity.map(NavUser.init)
-            )
-            var response = templates.response(page, template: "error")
-            response.status = problem.status
+            var response = respond(problem, request: request, context: context)
+            if let allow { response.headers[.allow] = allow }
             return response
         }
+    }
+
+    private func respond(_ problem: Problem, request: Request, context: Context) -> Response {
+        if wantsJSON(request) {
+            return problem.jsonResponse(requestID: context.id)
+        }
+        if problem.status == .unauthorized {
+            // A page that needs a log-in sends the person to log in, then back.
+            return .redirect(to: "/login?next=\(request.uri.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")", type: .found)
+        }
+        let page = ErrorPage(
+            status: Int(problem.status.code), title: problem.title, message: problem.message, requestID: context.id,
+            user: context.identity.map(NavUser.init)
+        )
+        return templates.response(page, template: "error", status: problem.status)
     }
 
     private func wantsJSON(_ request: Request) -> Bool {

@@ -212,10 +212,16 @@ struct BadInputTests {
         let app = try await buildApplication(config: Fixtures.config())
         try await app.test(.router) { client in
             let response = try await client.execute(uri: "/api/v1/courses", method: .delete)
-            #expect([.methodNotAllowed, .notFound].contains(response.status))
-            #expect(String(buffer: response.body).contains("\"error\""))
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == "GET")
+            #expect(String(buffer: response.body).contains("\"code\":\"method_not_allowed\""))
             let page = try await client.execute(uri: "/signup", method: .put)
-            #expect([.methodNotAllowed, .notFound].contains(page.status))
+            #expect(page.status == .methodNotAllowed)
+            #expect(page.headers[.allow] == "GET, POST")
+            #expect(page.headers[.contentType]?.hasPrefix("text/html") == true)
+            let parameterised = try await client.execute(uri: "/courses/sample-course/enrol", method: .get)
+            #expect(parameterised.status == .methodNotAllowed)
+            #expect(parameterised.headers[.allow] == "POST")
         }
     }
 
