@@ -100,6 +100,11 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "AppServicesTests",
+            dependencies: ["AppServices", "Storage", "Curriculum", "CairnCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "AppServices", "CairnCore"],
             swiftSettings: swiftSettings

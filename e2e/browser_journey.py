@@ -13,6 +13,8 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, SHOTS = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(SHOTS, exist_ok=True)
@@ -27,6 +29,24 @@ def check(condition, what):
     else:
         failed += 1
         print(f"  FAIL {what}")
+
+
+def click_and_wait(driver, by, value):
+    """Clicks a link or button and waits until the browser has loaded the page it leads to."""
+    before = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, value).click()
+    try:
+        WebDriverWait(driver, 15).until(lambda d: _is_stale(before) and d.execute_script("return document.readyState") == "complete")
+    except TimeoutException:
+        print(f"  (no new page after clicking {value})")
+
+
+def _is_stale(element):
+    try:
+        element.is_enabled()
+        return False
+    except Exception:
+        return True
 
 
 def shot(driver, name):
@@ -57,23 +77,23 @@ try:
     shot(driver, "01-home")
 
     print("sign up")
-    driver.find_element(By.LINK_TEXT, "Sign up").click()
+    click_and_wait(driver, By.LINK_TEXT, "Sign up")
     shot(driver, "02-signup")
     email = f"browser-{int(time.time() * 1000)}@example.org"
     driver.find_element(By.ID, "name").send_keys("Robin Browser")
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "password").send_keys("a browser password")
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
     check(driver.current_url.endswith("/courses"), "after sign-up the catalogue opens")
     check("Robin Browser" in driver.page_source, "the header shows who is signed in")
     shot(driver, "03-catalogue")
 
     print("course and first lesson")
-    driver.find_element(By.LINK_TEXT, "AI Foundations").click()
+    click_and_wait(driver, By.LINK_TEXT, "AI Foundations")
     check("Modules" in driver.page_source, "the course page lists modules")
     check("coming soon" in driver.page_source, "modules not yet written say so")
     shot(driver, "04-course")
-    driver.find_element(By.CSS_SELECTOR, "form[action$='/enrol'] button").click()
+    click_and_wait(driver, By.CSS_SELECTOR, "form[action$='/enrol'] button")
     check("/lessons/" in driver.current_url, "starting the course opens its first lesson")
     interactions = driver.find_elements(By.CSS_SELECTOR, "section.interaction")
     check(len(interactions) >= 3, f"the lesson shows its checks and tasks ({len(interactions)})")
@@ -82,13 +102,13 @@ try:
 
     print("complete the lesson")
     first_lesson = driver.current_url
-    driver.find_element(By.CSS_SELECTOR, ".lesson-end form button").click()
+    click_and_wait(driver, By.CSS_SELECTOR, ".lesson-end form button")
     check(driver.current_url != first_lesson and "/lessons/" in driver.current_url, "completing a lesson opens the next")
     driver.get(BASE + "/courses/ai-foundations")
     check("You have completed 1 of" in driver.page_source, "the course page shows progress")
 
     print("log out")
-    driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    click_and_wait(driver, By.CSS_SELECTOR, "form[action='/logout'] button")
     check("Log in" in driver.page_source, "after log-out the header offers log-in")
 finally:
     driver.quit()

@@ -64,6 +64,8 @@ public struct AccountService: Sendable {
         let now = clock.now()
         let session = StoredSession(id: Self.newSessionToken(), userID: user.id, createdAt: now, expiresAt: now + Self.sessionLifetime)
         try await store.insertSession(session)
+        // Log-ins are rare next to page views: a good moment to sweep expired sessions (indexed).
+        try await store.deleteSessions(expiredBefore: now)
         return (user, session)
     }
 

@@ -75,8 +75,7 @@ public final class Database: Sendable {
         guard current <= known else { throw StoreError.schemaTooNew(database: current, known: known) }
         var applied: [Migration] = []
         for migration in migrations where migration.version > current {
-            try await store.transaction { store in
-                guard case let .pinned(db) = (store as! SQLStore).executor else { return }
+            try await store.withTransaction { db in
                 for statement in migration.statements {
                     try await db.raw(SQLQueryString(statement)).run()
                 }

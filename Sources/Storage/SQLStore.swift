@@ -56,12 +56,18 @@ public struct SQLStore: CairnStore {
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T {
-        if case .pinned = executor { return try await body(self) }
+        try await withTransaction { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+    }
+
+    /// Runs `body` on one connection inside a transaction: committed if it returns,
+    /// rolled back if it throws. Inside a transaction already, it joins that one.
+    func withTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        if case let .pinned(db) = executor { return try await body(db) }
         return try await withDatabase { db in
             // IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
-                let result = try await body(SQLStore(executor: .pinned(db), logger: logger))
+                let result = try await body(db)
                 try await db.raw("COMMIT").run()
                 return result
             } catch {

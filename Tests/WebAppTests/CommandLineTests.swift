@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+/// The `cairn` commands a person types, run as real processes.
+@Suite("The cairn command line")
+struct CommandLineTests {
+    struct Outcome {
+        let status: Int32
+        let output: String
+        let errors: String
+    }
+
+    static func cairn(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> Outcome {
+        let process = Process()
+        process.executableURL = LiveServerTests.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), errors: String(decoding: errors, as: UTF8.self))
+    }
+
+    static func brokenCourses() throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("bad-course"), withIntermediateDirectories: true)
+        try "id: bad-course\ntitle: Bad\nversion: one\n".write(to: root.appendingPathComponent("bad-course/course.yaml"), atomically: true, encoding: .utf8)
+        return root.path
+    }
+
+    @Test("content validate passes the shipped courses and fails broken ones with file:line reports")
+    func validate() throws {
+        let good = try Self.cairn(["content", "validate", Fixtures.shippedCourses])
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("0 errors"))
+        #expect(good.output.contains("ai-foundations 1.0.0"))
+
+        let folder = try Self.brokenCourses()
+        let bad = try Self.cairn(["content", "validate", folder])
+        #expect(bad.status == 1)
+        #expect(bad.output.contains("\(folder)/bad-course/course.yaml:3: error: version 'one' must be MAJOR.MINOR.PATCH"))
+        #expect(bad.output.contains("course.yaml:1: error: course.yaml is missing required key 'summary'"))
+    }
+
+    @Test("serve refuses to start on invalid content and prints the same report")
+    func serveRefusesBadContent() throws {
+        let folder = try Self.brokenCourses()
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cli-\(UUID().uuidString)").path
+        let outcome = try Self.cairn(["serve", "--port", "0", "--courses", folder, "--data", data])
+        #expect(outcome.status == 1)
+        #expect(outcome.errors.contains("the courses have errors"))
+        #expect(outcome.errors.contains("bad-course/course.yaml:3: error: version 'one'"))
+    }
+
+    @Test("a bad setting stops start-up naming the setting")
+    func badSetting() throws {
+        let outcome = try Self.cairn(["serve", "--port", "eighty"])
+        #expect(outcome.status == 1)
+        #expect(outcome.errors.contains("--port / CAIRN_PORT: 'eighty' must be a whole number"))
+        let environment = try Self.cairn(["serve"], environment: ["CAIRN_LOG_FORMAT": "xml"])
+        #expect(environment.status == 1)
+        #expect(environment.errors.contains("CAIRN_LOG_FORMAT"))
+    }
+
+    @Test("serve --help lists every setting with its environment variable")
+    func help() throws {
+        let outcome = try Self.cairn(["serve", "--help"])
+        #expect(outcome.status == 0)
+        for setting in ["--host", "--port", "--data", "--courses", "--public-url", "--log-level", "--log-format", "--max-body-bytes", "--bcrypt-cost"] {
+            #expect(outcome.output.contains(setting), "\(setting) missing from --help")
+        }
+        for variable in ["CAIRN_HOST", "CAIRN_PORT", "CAIRN_DATA", "CAIRN_COURSES"] {
+            #expect(outcome.output.contains(variable))
+        }
+    }
+
+    @Test("migrate, then create-admin with the password from the environment, never printed")
+    func migrateAndCreateAdmin() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cli-\(UUID().uuidString)").path
+        let migrate = try Self.cairn(["migrate", "--data", data])
+        #expect(migrate.status == 0)
+        #expect(migrate.output.contains("applied 1: create users"))
+        let again = try Self.cairn(["migrate", "--data", data])
+        #expect(again.output.contains("already up to date"))
+
+        let secret = "very secret admin pw"
+        let admin = try Self.cairn(["users", "create-admin", "boss@example.org", "--data", data], environment: ["CAIRN_ADMIN_PASSWORD": secret])
+        #expect(admin.status == 0, "\(admin.errors)")
+        #expect(admin.output.contains("platform admin boss@example.org is ready"))
+        #expect(!admin.output.contains(secret) && !admin.errors.contains(secret))
+
+        // Read from standard input when not a terminal; a short password is refused with the reason.
+        let weak = try Self.cairn(["users", "create-admin", "other@example.org", "--data", data], input: "short\n")
+        #expect(weak.status == 1)
+        #expect(weak.errors.contains("at least 10 characters"))
+    }
+}
