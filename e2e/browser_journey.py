@@ -113,5 +113,5 @@ try:
 finally:
     driver.quit()
 
-print(f"browser journey: {passed} passed, {failed} failed")
+print(f"browser journey checks: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -90,22 +90,7 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
     }()
     let templates = try await Templates.load()
     let environment = try await CairnEnvironment.open(config: config, logger: logger)
-    _ = metricsRegistry
-
-    let router = Router(context: CairnRequestContext.self)
-    router.middlewares.add(ContextSetupMiddleware(uploadLimit: config.maxBodyBytes))
-    router.middlewares.add(MetricsMiddleware())
-    router.middlewares.add(LogRequestsMiddleware(.info))
-    let allowedMethods = AllowedMethods()
-    router.middlewares.add(ErrorMiddleware(templates: templates, allowedMethods: allowedMethods))
-    router.middlewares.add(SecurityHeadersMiddleware())
-    router.middlewares.add(SessionAuthenticator(accounts: environment.accounts))
-
-    let cookies = SessionCookies(secure: config.servedOverTLS)
-    OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
-    PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
-    APIRoutes(environment: environment, cookies: cookies).add(to: router)
-    allowedMethods.load(router.routes)
+    let router = buildRouter(environment: environment, templates: templates)
 
     let host = config.host
     let port = config.port
@@ -126,6 +111,26 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
         logger.notice("No platform admin yet. Create one with: cairn users create-admin EMAIL --data \(config.dataDirectory)")
     }
     return app
+}
+
+/// Every route and middleware, in the order they apply.
+func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<CairnRequestContext> {
+    let config = environment.config
+    let router = Router(context: CairnRequestContext.self)
+    router.middlewares.add(ContextSetupMiddleware(uploadLimit: config.maxBodyBytes))
+    router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(LogRequestsMiddleware(.info))
+    let allowedMethods = AllowedMethods()
+    router.middlewares.add(ErrorMiddleware(templates: templates, allowedMethods: allowedMethods))
+    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(SessionAuthenticator(accounts: environment.accounts))
+
+    let cookies = SessionCookies(secure: config.servedOverTLS)
+    OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
+    PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
+    APIRoutes(environment: environment, cookies: cookies).add(to: router)
+    allowedMethods.load(router.routes)
+    return router
 }
 
 /// Builds the application and runs it until SIGTERM or SIGINT, then shuts down gracefully:
