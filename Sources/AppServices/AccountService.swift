@@ -56,17 +56,22 @@ public struct AccountService: Sendable {
     /// Checks the password and opens a session.
     public func logIn(email: String, password: String) async throws -> (User, StoredSession) {
         guard let address = EmailAddress(email), let (user, hash) = try await store.userWithPasswordHash(email: address) else {
-            // Hash anyway so that a wrong address takes as long as a wrong password.
-            _ = try? await hasher.verify(password, against: Self.timingDummyHash)
+            // Hash anyway, at the same cost, so that a wrong address takes as long as a wrong password.
+            _ = try? await hasher.hash(password)
             throw AppError.invalidCredentials
         }
         guard try await hasher.verify(password, against: hash) else { throw AppError.invalidCredentials }
+        return (user, try await startSession(for: user))
+    }
+
+    /// Opens a session for a user whose identity was just established (log-in or sign-up).
+    public func startSession(for user: User) async throws -> StoredSession {
         let now = clock.now()
         let session = StoredSession(id: Self.newSessionToken(), userID: user.id, createdAt: now, expiresAt: now + Self.sessionLifetime)
         try await store.insertSession(session)
         // Log-ins are rare next to page views: a good moment to sweep expired sessions (indexed).
         try await store.deleteSessions(expiredBefore: now)
-        return (user, session)
+        return session
     }
 
     public func logOut(session: SessionID) async throws {
@@ -108,7 +113,4 @@ public struct AccountService: Sendable {
         let words = (0..<4).map { _ in generator.next() as UInt64 }
         return SessionID(rawValue: words.map { String(format: "%016llx", $0) }.joined())
     }
-
-    /// A valid bcrypt hash of a random string, verified against on unknown addresses.
-    static let timingDummyHash = "$2b$12$C6UzMDM.H6dfI/f/IKcEeO5pSgfB6EuNRqHSbGJXGGx5.5zU4p6Qe"
 }

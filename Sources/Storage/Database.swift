@@ -61,8 +61,10 @@ public final class Database: Sendable {
     public func schemaVersion() async throws -> Int {
         try await store.withDatabase { db in
             try await Self.ensureMigrationTable(db)
-            let row = try await db.raw("SELECT MAX(version) AS version FROM schema_migrations").first()
-            return try row?.decodeNil(column: "version") == false ? try row!.decode(column: "version", as: Int.self) : 0
+            guard let row = try await db.raw("SELECT MAX(version) AS version FROM schema_migrations").first(),
+                  try !row.decodeNil(column: "version")
+            else { return 0 }
+            return try row.decode(column: "version", as: Int.self)
         }
     }
 

@@ -147,11 +147,10 @@ struct Problem {
                     message = status.code >= 500 ? "Please try again; if it keeps happening, tell the operator the request id." : status.reasonPhrase
                 }
             }
-        case let error as StoreError:
+        case is StoreError:
             status = .serviceUnavailable
             code = "database_unavailable"
-            message = "The database is not available right now. Please try again in a moment."
-            _ = error
+            message = "The database is not available right now. Please try again in a moment." 
         default:
             status = .internalServerError
             code = "internal_error"

@@ -51,8 +51,8 @@ struct PageRoutes {
             let form = try await request.decode(as: SignUpForm.self, context: context)
             let next = Paths.safeNext(form.next)
             do {
-                _ = try await accounts.signUp(email: form.email ?? "", password: form.password ?? "", displayName: form.name ?? "")
-                let (_, session) = try await accounts.logIn(email: form.email ?? "", password: form.password ?? "")
+                let user = try await accounts.signUp(email: form.email ?? "", password: form.password ?? "", displayName: form.name ?? "")
+                let session = try await accounts.startSession(for: user)
                 var response = Response.redirect(to: next, type: .normal)
                 response.setCookie(cookies.set(session))
                 return response
