@@ -5,8 +5,9 @@ import Logging
 /// Sign-up, log-in, log-out and administrator accounts.
 public struct AccountService: Sendable {
     public static let minimumPasswordLength = 10
-    public static let maximumPasswordLength = 128
-    /// How long a log-in lasts without activity.
+    /// bcrypt reads only the first 72 bytes of a password; longer ones would be cut silently.
+    public static let maximumPasswordBytes = 72
+    /// How long a log-in lasts from the moment it starts.
     public static let sessionLifetime: TimeInterval = 14 * 24 * 3600
 
     let store: any CairnStore
@@ -24,8 +25,21 @@ public struct AccountService: Sendable {
         try await createUser(email: email, password: password, displayName: displayName, role: .learner)
     }
 
+    /// Creates a learner account and its first session together: both are stored or neither.
+    public func signUpAndStartSession(email: String, password: String, displayName: String) async throws -> (User, StoredSession) {
+        let (user, session) = try await createUser(email: email, password: password, displayName: displayName, role: .learner, startSession: true)
+        guard let session else { preconditionFailure("createUser(startSession: true) returns a session") }
+        return (user, session)
+    }
+
     /// Creates an account with `role`; fails with `.emailTaken` if the address is in use.
     public func createUser(email: String, password: String, displayName: String, role: Role) async throws -> User {
+        try await createUser(email: email, password: password, displayName: displayName, role: role, startSession: false).0
+    }
+
+    private func createUser(
+        email: String, password: String, displayName: String, role: Role, startSession: Bool
+    ) async throws -> (User, StoredSession?) {
         guard let address = EmailAddress(email) else {
             throw AppError.invalidField(field: "email", message: "'\(email.prefix(100))' is not an e-mail address; enter one like name@example.org.")
         }
@@ -34,22 +48,28 @@ public struct AccountService: Sendable {
         guard (1...100).contains(name.count) else {
             throw AppError.invalidField(field: "name", message: "Enter your name (1 to 100 characters).")
         }
+        // Hash before the transaction: bcrypt is slow and must not hold the database.
         let hash = try await hasher.hash(password)
-        let user = User(id: .random(), email: address, displayName: name, role: role, createdAt: clock.now())
+        let now = clock.now()
+        let user = User(id: .random(), email: address, displayName: name, role: role, createdAt: now)
+        let session = startSession ? Self.newSession(for: user.id, at: now) : nil
         do {
-            try await store.insertUser(user, passwordHash: hash)
+            try await store.transaction { store in
+                try await store.insertUser(user, passwordHash: hash)
+                if let session { try await store.insertSession(session) }
+            }
         } catch StoreError.conflict {
             throw AppError.emailTaken
         }
-        return user
+        return (user, session)
     }
 
     public static func validatePassword(_ password: String) throws {
         guard password.count >= minimumPasswordLength else {
             throw AppError.invalidField(field: "password", message: "Use at least \(minimumPasswordLength) characters.")
         }
-        guard password.count <= maximumPasswordLength else {
-            throw AppError.invalidField(field: "password", message: "Use at most \(maximumPasswordLength) characters.")
+        guard password.utf8.count <= maximumPasswordBytes else {
+            throw AppError.invalidField(field: "password", message: "Use at most \(maximumPasswordBytes) bytes (72 plain letters; accented letters and symbols count as 2 to 4).")
         }
     }
 
@@ -64,14 +84,19 @@ public struct AccountService: Sendable {
         return (user, try await startSession(for: user))
     }
 
-    /// Opens a session for a user whose identity was just established (log-in or sign-up).
-    public func startSession(for user: User) async throws -> StoredSession {
+    /// Opens a session for a user whose identity was just established.
+    func startSession(for user: User) async throws -> StoredSession {
         let now = clock.now()
-        let session = StoredSession(id: Self.newSessionToken(), userID: user.id, createdAt: now, expiresAt: now + Self.sessionLifetime)
+        // Log-ins are rare next to page views: a good moment to sweep expired sessions
+        // (indexed). Best effort: a failed sweep must not fail the log-in.
+        try? await store.deleteSessions(expiredBefore: now)
+        let session = Self.newSession(for: user.id, at: now)
         try await store.insertSession(session)
-        // Log-ins are rare next to page views: a good moment to sweep expired sessions (indexed).
-        try await store.deleteSessions(expiredBefore: now)
         return session
+    }
+
+    static func newSession(for user: UserID, at now: Date) -> StoredSession {
+        StoredSession(id: newSessionToken(), userID: user, createdAt: now, expiresAt: now + sessionLifetime)
     }
 
     public func logOut(session: SessionID) async throws {
@@ -99,7 +124,9 @@ public struct AccountService: Sendable {
         do {
             return try await createUser(email: email, password: password, displayName: displayName, role: .platformAdmin)
         } catch AppError.emailTaken {
-            let (user, _) = try await logIn(email: email, password: password)
+            guard let address = EmailAddress(email), let (user, hash) = try await store.userWithPasswordHash(email: address),
+                  try await hasher.verify(password, against: hash)
+            else { throw AppError.invalidCredentials }
             try await store.setRole(.platformAdmin, for: user.id)
             var promoted = user
             promoted.role = .platformAdmin

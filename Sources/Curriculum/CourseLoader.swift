@@ -67,6 +67,8 @@ private final class CourseReader {
     let sink: DiagnosticSink
     /// Interactions by id, with where each was first defined, to report duplicates.
     var interactionSites: [String: String] = [:]
+    /// The line of each module's `lessons:` key in course.yaml, for dangling-lesson reports.
+    var moduleLines: [ModuleID: Int] = [:]
 
     init(folder: String, sink: DiagnosticSink) {
         self.folder = folder
@@ -119,11 +121,13 @@ private final class CourseReader {
             sink.error(path, 1, "cannot read the file")
             return nil
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard var text = String(data: data, encoding: .utf8) else {
             sink.error(path, 1, "the file is not UTF-8 text; save it as UTF-8")
             return nil
         }
-        return text
+        // Files saved on Windows: drop a byte-order mark and turn CRLF into LF, so lines count right.
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return text.replacingOccurrences(of: "\r\n", with: "\n")
     }
 
     func checkedID(_ fields: YAMLFields, _ key: String, what: String) -> String? {
@@ -187,6 +191,7 @@ private final class CourseReader {
                 module.error("id", "module id '\(id)' is used twice in this course")
                 continue
             }
+            moduleLines[ModuleID(rawValue: id)] = module.lineOf("lessons")
             modules.append(Module(id: ModuleID(rawValue: id), title: title, summary: summary, lessonIDs: lessons, status: status))
         }
         return modules
@@ -319,24 +324,24 @@ private final class CourseReader {
         let lessonsFolder = path("lessons")
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: lessonsFolder)) ?? []).filter { $0.hasSuffix(".md") }.sorted()
         var lessons: [LessonID: Lesson] = [:]
+        let existing = Set(files.map { LessonID(rawValue: String($0.dropLast(3))) })
         for file in files {
             let lessonPath = CourseLoader.join(lessonsFolder, file)
             guard let text = readText(lessonPath),
-                  let lesson = LessonParser(path: lessonPath, sink: sink, reader: self).parse(text, skills: skills)
+                  let lesson = LessonParser(path: lessonPath, sink: sink, reader: self)
+                    .parse(text, skills: skills, expectedID: String(file.dropLast(3)))
             else { continue }
-            let expected = String(file.dropLast(3))
-            if lesson.id.rawValue != expected {
-                sink.error(lessonPath, 2, "lesson id '\(lesson.id)' must equal the file name '\(expected)'")
-            }
             lessons[lesson.id] = lesson
         }
         let listed = Set(modules.flatMap(\.lessonIDs))
         for module in modules {
-            for lesson in module.lessonIDs where lessons[lesson] == nil {
+            let line = moduleLines[module.id] ?? 1
+            // A file that exists but failed to parse has its own errors already.
+            for lesson in module.lessonIDs where lessons[lesson] == nil && !existing.contains(lesson) {
                 if module.status == .planned {
-                    sink.note(path("course.yaml"), 1, "module '\(module.id)' is planned; lesson '\(lesson)' is not written yet")
+                    sink.note(path("course.yaml"), line, "module '\(module.id)' is planned; lesson '\(lesson)' is not written yet")
                 } else {
-                    sink.error(path("course.yaml"), moduleLine(module.id), "module '\(module.id)' lists lesson '\(lesson)', but there is no lessons/\(lesson).md")
+                    sink.error(path("course.yaml"), line, "module '\(module.id)' lists lesson '\(lesson)', but there is no lessons/\(lesson).md")
                 }
             }
         }
@@ -344,16 +349,6 @@ private final class CourseReader {
             sink.warning(lesson.sourcePath, 1, "lesson '\(id)' is not listed in any module of course.yaml, so learners never see it")
         }
         return lessons
-    }
-
-    /// The line in course.yaml where a module is defined, for dangling-lesson reports.
-    func moduleLine(_ module: ModuleID) -> Int {
-        guard let text = try? String(contentsOfFile: path("course.yaml"), encoding: .utf8) else { return 1 }
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed == "- id: \(module.rawValue)" || trimmed == "id: \(module.rawValue)" { return index + 1 }
-        }
-        return 1
     }
 
     // MARK: items
@@ -473,6 +468,7 @@ private final class CourseReader {
         let c = irt.double("c", required: model == .threePL)
         if let a, a <= 0 { irt.error("a", "discrimination a must be positive, not \(a)") }
         if let c, !(0..<1).contains(c) { irt.error("c", "guessing c must be at least 0 and below 1, not \(c)") }
+        if model == .twoPL, c != nil { irt.error("c", "a 2pl item has no guessing parameter; remove c or use model: 3pl") }
         guard let model, let a, let b else { return nil }
         return IRTParameters(model: model, a: a, b: b, c: c)
     }
@@ -545,8 +541,9 @@ private final class CourseReader {
         case "min_words": return check.int(kind, in: 0...100_000).map(RubricCheck.minWords)
         case "max_words": return check.int(kind, in: 1...100_000).map(RubricCheck.maxWords)
         default:
-            let bounds = (check.strings(kind) ?? []).compactMap { Int($0) }
-            guard bounds.count == 2, bounds[0] <= bounds[1] else {
+            let texts = check.strings(kind) ?? []
+            let bounds = texts.compactMap { Int($0) }
+            guard texts.count == 2, bounds.count == 2, bounds[0] <= bounds[1] else {
                 check.error(kind, "words_between takes two whole numbers [MIN, MAX] with MIN <= MAX")
                 return nil
             }
@@ -585,6 +582,10 @@ private final class CourseReader {
             return .singleChoice(options: options, answer: answer)
         case .multipleChoice:
             guard let options = readChoices(fields, "options", minimum: 2), let answers = fields.strings("answers") else { return nil }
+            if Set(answers).count != answers.count {
+                fields.error("answers", "answers of \(label) list an option twice")
+                return nil
+            }
             for answer in answers where !options.contains(where: { $0.id == answer }) {
                 fields.error("answers", "answer '\(answer)' of \(label) names no option; options are: \(options.map(\.id).joined(separator: ", "))")
                 return nil
@@ -614,7 +615,13 @@ private final class CourseReader {
             }
             var answer: [String: String] = [:]
             for (key, value) in mapping {
-                guard let l = key.scalar?.string, let r = value.scalar?.string else { continue }
+                guard let l = key.scalar?.string, let r = value.scalar?.string else {
+                    fields.error("answer", "answer of \(label) must map ids to ids, one pair per line")
+                    continue
+                }
+                if answer[l] != nil {
+                    fields.error("answer", "answer of \(label) maps '\(l)' twice")
+                }
                 if !left.contains(where: { $0.id == l }) { fields.error("answer", "answer of \(label) maps '\(l)', which is not in pairs_left") }
                 if !right.contains(where: { $0.id == r }) { fields.error("answer", "answer of \(label) maps to '\(r)', which is not in pairs_right") }
                 answer[l] = r
@@ -653,8 +660,8 @@ private struct LessonParser {
     let sink: DiagnosticSink
     let reader: CourseReader
 
-    func parse(_ text: String, skills: Set<SkillID>) -> Lesson? {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0).trimmingSuffix("\r") }
+    func parse(_ text: String, skills: Set<SkillID>, expectedID: String) -> Lesson? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         guard lines.first?.trimmingCharacters(in: .whitespaces) == "---" else {
             sink.error(path, 1, "a lesson must start with YAML front matter between '---' lines (id, title, skills, minutes, objectives)")
             return nil
@@ -669,6 +676,9 @@ private struct LessonParser {
         else { return nil }
         fields.rejectUnknown(["id", "title", "skills", "minutes", "objectives", "summary"])
         let id = reader.checkedID(fields, "id", what: "lesson")
+        if let id, id != expectedID {
+            fields.error("id", "lesson id '\(id)' must equal the file name '\(expectedID)'")
+        }
         let title = fields.string("title") ?? ""
         let lessonSkills = (fields.strings("skills", allowSingle: true) ?? []).map { SkillID(rawValue: $0) }
         for skill in lessonSkills where !skills.contains(skill) {
@@ -756,8 +766,3 @@ private struct Fence {
     }
 }
 
-extension String {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}

@@ -166,8 +166,10 @@ final class YAMLFields {
         }
         var result: [String] = []
         for element in sequence {
-            guard let scalar = element.scalar else {
-                sink.error(file, source.line(element), "each entry of '\(key)' in \(what) must be text")
+            guard let scalar = element.scalar, element.tag != .init(.null),
+                  !scalar.string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else {
+                sink.error(file, source.line(element), "each entry of '\(key)' in \(what) must be text, not empty")
                 continue
             }
             result.append(scalar.string)

@@ -38,8 +38,8 @@ public final class Database: Sendable {
         let database = Database(kind: .sqlite, location: path, pool: pool, logger: logger)
         do {
             try await database.store.withDatabase { db in
+                // WAL is a property of the database file, so once is enough.
                 try await db.raw("PRAGMA journal_mode = WAL").run()
-                try await db.raw("PRAGMA synchronous = NORMAL").run()
             }
         } catch {
             await pool.close()

@@ -64,7 +64,8 @@ public struct SQLStore: CairnStore {
     func withTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         if case let .pinned(db) = executor { return try await body(db) }
         return try await withDatabase { db in
-            // IMMEDIATE takes the write lock up front, so two writers queue instead of deadlocking.
+            // IMMEDIATE takes the write lock up front: a second writer (another process) waits
+            // for it under busy_timeout instead of failing midway through its transaction.
             try await db.raw("BEGIN IMMEDIATE").run()
             do {
                 let result = try await body(db)

@@ -27,14 +27,26 @@ actor SQLitePool {
         if let connection = idle.popLast() { return connection }
         if open < maxConnections {
             open += 1
+            let connection: SQLiteConnection
             do {
-                let connection = try await SQLiteConnection.open(
+                connection = try await SQLiteConnection.open(
                     storage: .file(path: path), threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any()
                 )
-                _ = try await connection.query("PRAGMA foreign_keys = ON")
+            } catch {
+                open -= 1
+                throw error
+            }
+            do {
+                // Per-connection settings. busy_timeout replaces sqlite-nio's retry-forever
+                // busy handler: another process holding the write lock (cairn migrate while
+                // serve runs) makes a writer wait up to 5 s, then fail with a clear error.
+                for pragma in ["PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 5000", "PRAGMA synchronous = NORMAL"] {
+                    _ = try await connection.query(pragma)
+                }
                 return connection
             } catch {
                 open -= 1
+                try? await connection.close()
                 throw error
             }
         }

@@ -107,7 +107,7 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
         logger: logger
     )
     app.addServices(DatabaseService(database: environment.database))
-    if try await !environment.accounts.hasPlatformAdmin() {
+    if (try? await environment.accounts.hasPlatformAdmin()) == false {
         logger.notice("No platform admin yet. Create one with: cairn users create-admin EMAIL --data \(config.dataDirectory)")
     }
     return app
@@ -120,10 +120,12 @@ func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<
     router.middlewares.add(ContextSetupMiddleware(uploadLimit: config.maxBodyBytes))
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(LogRequestsMiddleware(.info))
-    let allowedMethods = AllowedMethods()
-    router.middlewares.add(ErrorMiddleware(templates: templates, allowedMethods: allowedMethods))
+    // Outermost first: every response, error pages included, gets the security headers,
+    // and error pages know who is signed in.
     router.middlewares.add(SecurityHeadersMiddleware())
     router.middlewares.add(SessionAuthenticator(accounts: environment.accounts))
+    let allowedMethods = AllowedMethods()
+    router.middlewares.add(ErrorMiddleware(templates: templates, allowedMethods: allowedMethods))
 
     let cookies = SessionCookies(secure: config.servedOverTLS)
     OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)

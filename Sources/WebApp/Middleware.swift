@@ -81,8 +81,11 @@ struct ErrorMiddleware: RouterMiddleware {
             return problem.jsonResponse(requestID: context.id)
         }
         if problem.status == .unauthorized {
-            // A page that needs a log-in sends the person to log in, then back.
-            return .redirect(to: "/login?next=\(request.uri.path.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? "/")", type: .found)
+            // A page that needs a log-in sends the person to log in, then back to it. A form
+            // post cannot be replayed as a GET, so after one the person lands on the catalogue.
+            guard request.method == .get || request.method == .head else { return .redirect(to: Paths.logIn, type: .normal) }
+            let back = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            return .redirect(to: "\(Paths.logIn)?next=\(back.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_.~"))) ?? "/")", type: .found)
         }
         let page = ErrorPage(
             status: Int(problem.status.code), title: problem.title, message: problem.message, requestID: context.id,
@@ -147,6 +150,10 @@ struct Problem {
                     message = status.code >= 500 ? "Please try again; if it keeps happening, tell the operator the request id." : status.reasonPhrase
                 }
             }
+        case StoreError.conflict:
+            status = .conflict
+            code = "conflict"
+            message = "That was changed by another request at the same time. Reload the page and try again."
         case is StoreError:
             status = .serviceUnavailable
             code = "database_unavailable"
@@ -222,9 +229,15 @@ struct SessionAuthenticator: AuthenticatorMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        if let user = try await authenticate(request: request, context: context) {
-            context.identity = user
-            context.sessionID = request.cookies[SessionCookies.name].map { SessionID(rawValue: $0.value) }
+        do {
+            if let user = try await authenticate(request: request, context: context) {
+                context.identity = user
+                context.sessionID = request.cookies[SessionCookies.name].map { SessionID(rawValue: $0.value) }
+            }
+        } catch {
+            // The session store failed: carry on as anonymous; a page that needs the
+            // learner then asks them to log in, and that step reports the outage.
+            context.logger.error("session lookup failed", metadata: ["error": "\(error)"])
         }
         return try await next(request, context)
     }

@@ -51,8 +51,9 @@ struct PageRoutes {
             let form = try await request.decode(as: SignUpForm.self, context: context)
             let next = Paths.safeNext(form.next)
             do {
-                let user = try await accounts.signUp(email: form.email ?? "", password: form.password ?? "", displayName: form.name ?? "")
-                let session = try await accounts.startSession(for: user)
+                let (_, session) = try await accounts.signUpAndStartSession(
+                    email: form.email ?? "", password: form.password ?? "", displayName: form.name ?? ""
+                )
                 var response = Response.redirect(to: next, type: .normal)
                 response.setCookie(cookies.set(session))
                 return response

@@ -20,8 +20,13 @@ enum Paths {
     static let stylesheet = "/assets/cairn.css"
 
     /// Only local paths are followed after log-in, so a link cannot send people elsewhere.
+    /// Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"), so control
+    /// characters, backslashes and anything with a scheme or host are refused.
     static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\") else { return catalogue }
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
+              !next.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }),
+              let components = URLComponents(string: next), components.scheme == nil, components.host == nil
+        else { return catalogue }
         return next
     }
 }

@@ -160,9 +160,9 @@ struct Users: AsyncParsableCommand {
                 let user = try await cairn.accounts.createPlatformAdmin(email: email, password: password, displayName: displayName)
                 await cairn.database.shutdown()
                 print("platform admin \(user.email) is ready; log in at /login")
-            } catch let error as AppError {
+            } catch {
                 await cairn.database.shutdown()
-                fail(error.description)
+                fail("\(error)")
             }
         }
 

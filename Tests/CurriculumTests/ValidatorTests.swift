@@ -88,7 +88,7 @@ struct ValidatorTests {
         .init(description: "dangling skill reference in an interaction", file: "lessons/first-lesson.md", old: "skill: basics", new: "skill: basic",
               lineText: "skill: basic", message: "check 'first-check' names skill 'basic'"),
         .init(description: "dangling lesson reference in a module", file: "course.yaml", old: "[first-lesson, second-lesson]", new: "[first-lesson, second-lesson, third-lesson]",
-              lineText: "- id: first-module", message: "lists lesson 'third-lesson', but there is no lessons/third-lesson.md"),
+              lineText: "lessons: [first-lesson, second-lesson, third-lesson]", message: "lists lesson 'third-lesson', but there is no lessons/third-lesson.md"),
         .init(description: "answer naming no option", file: "lessons/first-lesson.md", old: "answer: b", new: "answer: c",
               lineText: "answer: c", message: "answer 'c' of check 'first-check' names no option"),
         .init(description: "quote not verbatim in the material", file: "lessons/second-lesson.md", old: "- quote: 0161 496 0000", new: "- quote: 0161 496 0001",
@@ -105,6 +105,13 @@ struct ValidatorTests {
               lineText: "id: Item_Two", message: "must be lower-case letters, digits and hyphens"),
         .init(description: "wrong kind of value", file: "course.yaml", old: "time_limit_minutes: 30", new: "time_limit_minutes: half an hour",
               lineText: "time_limit_minutes", message: "must be a whole number"),
+        .init(description: "lesson id differs from file name, further down the front matter", file: "lessons/second-lesson.md",
+              old: "id: second-lesson\ntitle: The second lesson", new: "title: The second lesson\nid: lesson-two",
+              lineText: "id: lesson-two", message: "must equal the file name 'second-lesson'"),
+        .init(description: "a 2pl item with a guessing parameter", file: "items/basics.yaml", old: "    status: pilot\n", new: "    status: pilot\n    irt: {model: 2pl, a: 1.2, b: 0.1,\n          c: 0.2}\n",
+              lineText: "c: 0.2", message: "a 2pl item has no guessing parameter"),
+        .init(description: "an empty list entry", file: "lessons/first-lesson.md", old: "  - Say what the first lesson says.", new: "  - Say what the first lesson says.\n  - ~",
+              lineText: "  - ~", message: "must be text, not empty"),
     ]
 
     @Test("each kind of error is reported at its file and line", arguments: brokenCases)
@@ -120,6 +127,29 @@ struct ValidatorTests {
             #expect(diagnostic.line == expectedLine, "\(diagnostic)")
             #expect(diagnostic.description.hasPrefix("\(copy.path(broken.file)):\(expectedLine): error: "))
         }
+    }
+
+    @Test("files saved on Windows (CRLF, byte-order mark) read the same, with the same line numbers")
+    func windowsLineEndings() throws {
+        let copy = try CourseCopy()
+        let lesson = try String(contentsOfFile: copy.path("lessons/first-lesson.md"), encoding: .utf8)
+        let broken = lesson.replacingOccurrences(of: "answer: b", with: "answer: c")
+        try ("\u{FEFF}" + broken.replacingOccurrences(of: "\n", with: "\r\n")).write(toFile: copy.path("lessons/first-lesson.md"), atomically: true, encoding: .utf8)
+        let catalog = copy.load()
+        let errors = catalog.diagnostics.errors
+        #expect(errors.count == 1, "\(errors)")
+        let expectedLine = try #require(broken.components(separatedBy: "\n").firstIndex { $0.contains("answer: c") }) + 1
+        #expect(errors.first?.line == expectedLine)
+        #expect(errors.first?.message.contains("answer 'c'") == true)
+    }
+
+    @Test("a listed lesson whose file fails to parse is not also reported missing")
+    func brokenLessonNotMissing() throws {
+        let copy = try CourseCopy()
+        try copy.replace("lessons/second-lesson.md", "---\nid: second-lesson", with: "id: second-lesson")
+        let errors = copy.load().diagnostics.errors
+        #expect(errors.contains { $0.message.contains("must start with YAML front matter") })
+        #expect(!errors.contains { $0.message.contains("there is no lessons/second-lesson.md") })
     }
 
     @Test("a lesson file no module lists is a warning, not an error")

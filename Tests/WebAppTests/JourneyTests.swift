@@ -204,6 +204,9 @@ struct BadInputTests {
             let course = try await browser.get("/courses/no-such-course")
             #expect(course.status == .notFound)
             #expect(course.text.contains("no-such-course"))
+            // Error pages carry the same security headers as every page.
+            #expect(page.headers[.contentSecurityPolicy]?.contains("frame-ancestors 'none'") == true)
+            #expect(api.headers[.xContentTypeOptions] == "nosniff")
         }
     }
 
@@ -225,6 +228,30 @@ struct BadInputTests {
         }
     }
 
+    @Test("a form posted after the session ended leads to log-in, not to a GET of the form's address")
+    func expiredSessionPost() async throws {
+        let app = try await buildApplication(config: Fixtures.config())
+        try await app.test(.router) { client in
+            let response = try await client.execute(uri: "/courses/sample-course/enrol", method: .post)
+            #expect(response.status == .seeOther)
+            #expect(response.headers[.location] == "/login")
+            let page = try await client.execute(uri: "/courses/sample-course/lessons/first-lesson?step=2", method: .get)
+            #expect(page.headers[.location] == "/login?next=/courses/sample-course/lessons/first-lesson%3Fstep%3D2")
+        }
+    }
+
+    @Test("a password longer than bcrypt reads (72 bytes) is refused, not cut")
+    func longPassword() async throws {
+        let app = try await buildApplication(config: Fixtures.config())
+        try await app.test(.router) { client in
+            var api = Browser(client: client)
+            let password = String(repeating: "p", count: 73)
+            let response = try await api.postJSON("/api/v1/accounts", #"{"email":"long@example.org","password":"\#(password)","name":"L"}"#)
+            #expect(response.status == .unprocessableContent)
+            #expect(response.text.contains("\"field\":\"password\""))
+        }
+    }
+
     @Test("a forged or malformed session cookie is ignored")
     func forgedCookie() async throws {
         let app = try await buildApplication(config: Fixtures.config())
@@ -243,6 +270,11 @@ struct BadInputTests {
             var browser = Browser(client: client)
             let response = try await browser.postForm("/signup", ["name": "R", "email": "r@example.org", "password": "long enough pw", "next": "//evil.example/"])
             #expect(response.headers[.location] == "/courses")
+            // Browsers drop tabs and newlines, turning "/\t/evil" into "//evil"; and no schemes or hosts.
+            for next in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "https://evil.example/", "/ok?x=1"] {
+                let page = try await browser.get("/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""))
+                #expect(page.headers[.location] == (next == "/ok?x=1" ? "/ok?x=1" : "/courses"), "next=\(next.debugDescription)")
+            }
         }
     }
 }

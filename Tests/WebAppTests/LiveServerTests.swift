@@ -59,6 +59,17 @@ struct LiveServerTests {
         #expect(lesson.status == 200)
         #expect(lesson.body.contains("class=\"interaction\""), "the first lesson shows its checks and tasks")
 
+        // A second process writes to the same database while the server runs (WAL, busy timeout).
+        let admin = try CommandLineTests.cairn(
+            ["users", "create-admin", "admin@example.org", "--data", data], environment: ["CAIRN_ADMIN_PASSWORD": "admin password 1"]
+        )
+        #expect(admin.status == 0, "\(admin.errors)")
+        let adminLogIn = try await Self.request(
+            base + "/api/v1/sessions", method: "POST", body: #"{"email":"admin@example.org","password":"admin password 1"}"#
+        )
+        #expect(adminLogIn.status == 200)
+        #expect(adminLogIn.body.contains("\"role\":\"platform_admin\""))
+
         // SIGTERM: the process stops by itself, cleanly.
         process.terminate()
         let deadline = Date().addingTimeInterval(15)
