@@ -154,6 +154,8 @@ struct PageRoutes {
             skills: course.skills.map { SkillView(title: $0.title, description: $0.description) }, modules: modules,
             credentialTitle: course.credential.title, credentialDescription: course.credential.description,
             examMinutes: course.exam.timeLimitMinutes, examPassPercent: course.exam.passPercent, enrolled: enrolled,
+            enrolAction: Paths.enrol(course.id), signUpHref: Paths.signUp + "?next=" + Paths.course(course.id),
+            logInHref: Paths.logIn + "?next=" + Paths.course(course.id),
             continueHref: next.map { Paths.lesson(course.id, $0.id) }, completedCount: completed, lessonCount: course.orderedLessons.count
         )
     }

@@ -26,6 +26,7 @@ struct ErrorPage {
 
 struct CourseCard {
     let id: String
+    let href: String
     let title: String
     let summary: String
     let level: String
@@ -36,6 +37,7 @@ struct CourseCard {
 
     init(_ course: Course) {
         id = course.id.rawValue
+        href = Paths.course(course.id)
         title = course.title
         summary = course.summary
         level = course.level.rawValue.capitalized
@@ -104,6 +106,9 @@ struct CoursePage {
     let examMinutes: Int
     let examPassPercent: Int
     let enrolled: Bool
+    let enrolAction: String
+    let signUpHref: String
+    let logInHref: String
     let continueHref: String?
     let completedCount: Int
     let lessonCount: Int
