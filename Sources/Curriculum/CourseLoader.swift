@@ -48,6 +48,7 @@ public enum CourseLoader {
         let sink = DiagnosticSink()
         let reader = CourseReader(folder: folder, sink: sink)
         let course = reader.read()
+        if let course { ContentLint.check(course, into: sink) }
         return (course, sink.diagnostics)
     }
 
@@ -415,7 +416,7 @@ private final class CourseReader {
         interactionSites[id] = "\(source.file):\(typed.lineOf("id"))"
         return Interaction(
             id: InteractionID(rawValue: id), kind: kind, skills: skillList, prompt: prompt, explanation: explanation,
-            hints: hints, content: content, status: status, difficulty: difficulty, irt: irt, line: typed.line
+            hints: hints, content: content, status: status, difficulty: difficulty, irt: irt, file: source.file, line: typed.line
         )
     }
 

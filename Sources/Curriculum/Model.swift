@@ -136,6 +136,8 @@ public struct Interaction: Sendable {
     public var status: Status?
     public var difficulty: Difficulty?
     public var irt: IRTParameters?
+    /// Where it is written, for diagnostics.
+    public var file: String
     public var line: Int
 
     public var type: InteractionType { content.type }

@@ -46,6 +46,7 @@ struct ValidatorTests {
     func validFixture() throws {
         let catalog = try CourseCopy().load()
         #expect(!catalog.diagnostics.hasErrors, "\(catalog.diagnostics.report())")
+        #expect(!catalog.diagnostics.contains { $0.severity == .warning }, "\(catalog.diagnostics.report())")
         let course = try #require(catalog.courses.first)
         #expect(course.id == CourseID(rawValue: "sample-course"))
         #expect(course.version == "1.2.0")
@@ -183,6 +184,54 @@ struct ValidatorTests {
     func missingFolder() {
         let catalog = CourseLoader.loadCatalog(at: "/nonexistent/cairn-courses")
         #expect(catalog.diagnostics.errors.first?.message.contains("no such folder") == true)
+    }
+}
+
+@Suite("Content lint")
+struct ContentLintTests {
+    /// Each case makes one authoring flaw and names the warning it must raise, and where.
+    struct Flaw: Sendable, CustomStringConvertible {
+        let description: String
+        let file: String
+        let old: String
+        let new: String
+        let lineText: String
+        let message: String
+    }
+
+    static let flaws: [Flaw] = [
+        .init(description: "the answer in the first hint", file: "lessons/first-lesson.md", old: "  - Think about it.", new: "  - Pick The right one.",
+              lineText: "id: first-check", message: "the first hint of 'first-check' contains its answer"),
+        .init(description: "the key by far the longest option", file: "lessons/first-lesson.md", old: "  - id: b\n    text: The right one\n",
+              new: "  - id: c\n    text: Another one\n    feedback: Not this.\n  - id: b\n    text: The right one, clearly and by far the longest option on offer\n",
+              lineText: "id: first-check", message: "the key of 'first-check' is by far its longest option"),
+        .init(description: "a duplicated stem", file: "items/basics.yaml", old: "prompt: Pick the second option.", new: "prompt: Which option is RIGHT?",
+              lineText: "id: item-one", message: "has the same prompt as 'first-check'"),
+        .init(description: "a task without feedback", file: "lessons/first-lesson.md", old: "    feedback: That one is the distractor.\n", new: "",
+              lineText: "id: first-check", message: "has no feedback for wrong option a"),
+        .init(description: "a task without an explanation", file: "lessons/second-lesson.md", old: "explanation: A name, a phone number and an e-mail address each identify Dana.\n", new: "",
+              lineText: "id: redact-task", message: "task 'redact-task' has no explanation"),
+    ]
+
+    @Test("each authoring flaw is a warning at its file and line, never an error", arguments: flaws)
+    func warns(_ flaw: Flaw) throws {
+        let copy = try CourseCopy()
+        try copy.replace(flaw.file, flaw.old, with: flaw.new)
+        let diagnostics = copy.load().diagnostics
+        #expect(!diagnostics.hasErrors, "\(diagnostics.report())")
+        let warning = try #require(diagnostics.first { $0.severity == .warning && $0.message.contains(flaw.message) }, "\(diagnostics.report())")
+        #expect(warning.file == copy.path(flaw.file))
+        #expect(warning.line == (try copy.line(of: flaw.lineText, in: flaw.file)))
+    }
+
+    @Test("a lesson with no check or task is a warning")
+    func lessonWithoutTask() throws {
+        let copy = try CourseCopy()
+        try copy.write("lessons/reading-only.md", "---\nid: reading-only\ntitle: Reading only\nskills: [basics]\nminutes: 3\nobjectives: [Read]\n---\n\nJust text.\n")
+        try copy.replace("course.yaml", "[first-lesson, second-lesson]", with: "[first-lesson, second-lesson, reading-only]")
+        let diagnostics = copy.load().diagnostics
+        #expect(!diagnostics.hasErrors)
+        #expect(diagnostics.contains { $0.severity == .warning && $0.file == copy.path("lessons/reading-only.md") && $0.message.contains("has no check or task") })
     }
 }
 
