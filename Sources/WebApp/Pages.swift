@@ -32,6 +32,8 @@ struct CourseCard {
     let level: String
     let lessonCount: Int
     let minutes: Int
+    /// "45 minutes", or "7 hours" once it is long enough that minutes stop meaning much.
+    let duration: String
     let moduleCount: Int
     let credential: String
 
@@ -43,6 +45,7 @@ struct CourseCard {
         level = course.level.rawValue.capitalized
         lessonCount = course.orderedLessons.count
         minutes = course.orderedLessons.reduce(0) { $0 + $1.minutes }
+        duration = minutes < 90 ? "\(minutes) minutes" : "\(Int((Double(minutes) / 60).rounded())) hours"
         moduleCount = course.modules.count
         credential = course.credential.title
     }
