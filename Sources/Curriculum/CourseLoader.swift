@@ -108,12 +108,13 @@ private final class CourseReader {
         let exam = readExam(fields, skills: skillIDs, modules: Set(modules.map(\.id)))
         let lessons = readLessons(modules: modules, skills: skillIDs)
         let items = readItems(skills: skillIDs)
+        let anchors = readAnchors(interactions: lessons.values.flatMap(\.interactions) + items)
 
         guard let id, let credential, let exam else { return nil }
         return Course(
             id: CourseID(rawValue: id), title: title, version: version, summary: summary, level: level,
             audience: audience, skills: skills, modules: modules, credential: credential, exam: exam,
-            lessons: lessons, items: items
+            lessons: lessons, items: items, anchors: anchors
         )
     }
 
@@ -374,6 +375,94 @@ private final class CourseReader {
             }
         }
         return items
+    }
+
+    // MARK: anchor sets
+
+    func readAnchors(interactions: [Interaction]) -> [InteractionID: AnchorSet] {
+        let folder = path("anchors")
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        let byID = Dictionary(interactions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var sets: [InteractionID: AnchorSet] = [:]
+        for file in files {
+            let anchorPath = CourseLoader.join(folder, file)
+            guard let text = readText(anchorPath) else { continue }
+            let source = YAMLSource(file: anchorPath, lineOffset: 0, sink: sink)
+            guard let root = source.parse(text, what: "the anchor set"), let fields = source.fields(root, what: "the anchor set") else {
+                continue
+            }
+            fields.rejectUnknown(["interaction", "scorer", "responses"])
+            let scorer = fields.string("scorer", required: false)
+            guard let name = fields.string("interaction") else { continue }
+            let expected = String(file.prefix { $0 != "." })
+            if name != expected {
+                fields.error("interaction", "anchor file '\(file)' holds answers for '\(name)'; name the file \(name).yaml")
+            }
+            guard let interaction = byID[InteractionID(rawValue: name)] else {
+                fields.error("interaction", "anchor set names '\(name)', which is no check, task or item of this course")
+                continue
+            }
+            guard let rubric = interaction.content.rubric else {
+                fields.error("interaction", "'\(name)' is a \(interaction.type.rawValue); anchor sets are for short_text and prompt_writing rubrics")
+                continue
+            }
+            let total = rubric.reduce(0) { $0 + $1.points }
+            var responses: [AnchorSet.Response] = []
+            for node in fields.sequence("responses") ?? [] {
+                guard let entry = source.fields(node, what: "an anchor response") else { continue }
+                entry.rejectUnknown(["id", "response", "score", "criteria", "rationale"])
+                let id = entry.string("id")
+                let response = entry.string("response")
+                let score = entry.int("score", in: 0...total)
+                let rationale = entry.string("rationale")
+                let criteria = readAnchorCriteria(entry, rubric: rubric, score: score)
+                guard let id, let response, let score, let rationale else { continue }
+                if responses.contains(where: { $0.id == id }) {
+                    entry.error("id", "anchor response id '\(id)' is used twice in this set")
+                    continue
+                }
+                responses.append(.init(id: id, response: response, score: score, criteria: criteria, rationale: rationale))
+            }
+            if responses.count < 10 {
+                sink.warning(anchorPath, fields.lineOf("responses"), "anchor set for '\(name)' has \(responses.count) scored answers; agreement needs at least 10")
+            }
+            let scores = responses.map(\.score)
+            if !responses.isEmpty, (scores.min() ?? 0) > 1 || (scores.max() ?? 0) < total {
+                sink.warning(anchorPath, fields.lineOf("responses"), "anchor set for '\(name)' scores from \(scores.min() ?? 0) to \(scores.max() ?? 0) of \(total); include a weak answer (0 or 1) and a full-marks one")
+            }
+            sets[interaction.id] = AnchorSet(interaction: interaction.id, scorer: scorer, responses: responses)
+        }
+        return sets
+    }
+
+    func readAnchorCriteria(_ entry: YAMLFields, rubric: [RubricCriterion], score: Int?) -> [String: Int]? {
+        guard let node = entry.node("criteria", required: false) else { return nil }
+        guard let mapping = node.mapping else {
+            entry.error("criteria", "criteria must map each rubric criterion id to the points awarded")
+            return nil
+        }
+        var points: [String: Int] = [:]
+        for (key, value) in mapping {
+            guard let id = key.scalar?.string, let awarded = value.scalar.flatMap({ Int($0.string) }) else {
+                entry.error("criteria", "criteria must map criterion ids to whole numbers of points")
+                continue
+            }
+            guard let criterion = rubric.first(where: { $0.id == id }) else {
+                entry.error("criteria", "criterion '\(id)' is not in the rubric; its criteria are: \(rubric.map(\.id).joined(separator: ", "))")
+                continue
+            }
+            guard (0...criterion.points).contains(awarded) else {
+                entry.error("criteria", "criterion '\(id)' is worth \(criterion.points) point\(criterion.points == 1 ? "" : "s"), not \(awarded)")
+                continue
+            }
+            points[id] = awarded
+        }
+        let total = points.values.reduce(0, +)
+        if let score, points.count == mapping.count, total != score {
+            entry.error("score", "score is \(score) but the criteria add up to \(total)")
+        }
+        return points
     }
 
     // MARK: interactions

@@ -18,6 +18,8 @@ public struct Course: Sendable {
     public var lessons: [LessonID: Lesson]
     /// The exam item bank.
     public var items: [Interaction]
+    /// Human-scored example answers per open-answer rubric, by interaction.
+    public var anchors: [InteractionID: AnchorSet]
 
     public func skill(_ id: SkillID) -> Skill? { skills.first { $0.id == id } }
 
@@ -141,6 +143,33 @@ public struct Interaction: Sendable {
     public var line: Int
 
     public var type: InteractionType { content.type }
+}
+
+/// Answers to one open-answer rubric scored by people, for measuring how well automated
+/// scoring agrees with them.
+public struct AnchorSet: Sendable, Equatable {
+    public struct Response: Sendable, Equatable {
+        public var id: String
+        public var response: String
+        public var score: Int
+        /// Points per rubric criterion, when the scorer recorded them.
+        public var criteria: [String: Int]?
+        public var rationale: String
+    }
+
+    public var interaction: InteractionID
+    public var scorer: String?
+    public var responses: [Response]
+}
+
+extension InteractionContent {
+    /// The rubric of an open-answer interaction.
+    public var rubric: [RubricCriterion]? {
+        switch self {
+        case let .shortText(rubric, _), let .promptWriting(_, rubric, _): rubric
+        default: nil
+        }
+    }
 }
 
 public struct IRTParameters: Sendable, Equatable {

@@ -56,6 +56,9 @@ struct ValidatorTests {
         #expect(course.items.count == 2)
         #expect(course.exam.areas.count == 2)
         #expect(course.credential.validForDays == 365)
+        let anchors = try #require(course.anchors[InteractionID(rawValue: "write-prompt")])
+        #expect(anchors.responses.count == 10)
+        #expect(anchors.responses.first?.criteria == ["audience": 1, "length": 1])
         // Planned modules' missing lessons are notes, not errors.
         #expect(catalog.diagnostics.contains { $0.severity == .note && $0.message.contains("future-lesson") })
         guard case let .redaction(_, spans) = course.practice[1].content else { Issue.record("not a redaction"); return }
@@ -111,6 +114,14 @@ struct ValidatorTests {
               lineText: "id: lesson-two", message: "must equal the file name 'second-lesson'"),
         .init(description: "a 2pl item with a guessing parameter", file: "items/basics.yaml", old: "    status: pilot\n", new: "    status: pilot\n    irt: {model: 2pl, a: 1.2, b: 0.1,\n          c: 0.2}\n",
               lineText: "c: 0.2", message: "a 2pl item has no guessing parameter"),
+        .init(description: "an anchor set for an unknown interaction", file: "anchors/write-prompt.yaml", old: "interaction: write-prompt", new: "interaction: write-prompts",
+              lineText: "interaction: write-prompts", message: "anchor set names 'write-prompts', which is no check, task or item"),
+        .init(description: "anchor criteria that do not add up to the score", file: "anchors/write-prompt.yaml", old: "a short summary of the report.\"\n    score: 1\n",
+              new: "a short summary of the report.\"\n    score: 2  # mismatch\n", lineText: "# mismatch", message: "score is 2 but the criteria add up to 1"),
+        .init(description: "an anchor score above the rubric's total", file: "anchors/write-prompt.yaml", old: "    response: \"Summarise the report.\"\n    score: 0", new: "    response: \"Summarise the report.\"\n    score: 5",
+              lineText: "score: 5", message: "'score' in an anchor response is 5; it must be between 0 and 2"),
+        .init(description: "an anchor criterion not in the rubric", file: "anchors/write-prompt.yaml", old: "in 3 bullets.\"\n    score: 1\n    criteria: {audience: 0, length: 1}", new: "in 3 bullets.\"\n    score: 1\n    criteria: {tone: 0, length: 1}",
+              lineText: "criteria: {tone: 0, length: 1}", message: "criterion 'tone' is not in the rubric"),
         .init(description: "an empty list entry", file: "lessons/first-lesson.md", old: "  - Say what the first lesson says.", new: "  - Say what the first lesson says.\n  - ~",
               lineText: "  - ~", message: "must be text, not empty"),
     ]
@@ -222,6 +233,23 @@ struct ContentLintTests {
         let warning = try #require(diagnostics.first { $0.severity == .warning && $0.message.contains(flaw.message) }, "\(diagnostics.report())")
         #expect(warning.file == copy.path(flaw.file))
         #expect(warning.line == (try copy.line(of: flaw.lineText, in: flaw.file)))
+    }
+
+    @Test("an anchor set too small to measure agreement, or not spanning the scores, is a warning")
+    func thinAnchorSet() throws {
+        let copy = try CourseCopy()
+        try copy.write("anchors/write-prompt.yaml", """
+            interaction: write-prompt
+            responses:
+              - id: r01
+                response: Summarise the report for my manager in 5 bullets.
+                score: 2
+                rationale: Both.
+            """)
+        let diagnostics = copy.load().diagnostics
+        #expect(!diagnostics.hasErrors, "\(diagnostics.report())")
+        #expect(diagnostics.contains { $0.severity == .warning && $0.message.contains("has 1 scored answers; agreement needs at least 10") })
+        #expect(diagnostics.contains { $0.severity == .warning && $0.message.contains("include a weak answer") })
     }
 
     @Test("a lesson with no check or task is a warning")
