@@ -29,10 +29,9 @@ enum ContentLint {
         guard let hint = interaction.hints.first.map(normalised) else { return }
         let keys: [String]
         switch interaction.content {
-        case let .singleChoice(options, answer):
-            keys = options.filter { $0.id == answer }.map(\.text)
-        case let .multipleChoice(options, answers):
-            keys = options.filter { answers.contains($0.id) }.map(\.text)
+        case .singleChoice, .multipleChoice:
+            let (options, correct) = interaction.content.choiceKeys ?? ([], [])
+            keys = options.filter { correct.contains($0.id) }.map(\.text)
         case let .numeric(answer, _, _):
             keys = [answer.rounded() == answer ? String(Int(answer)) : String(answer)]
         case let .shortText(_, reference), let .promptWriting(_, _, reference):
@@ -62,11 +61,9 @@ enum ContentLint {
         var missing: [String] = []
         if interaction.explanation == nil { missing.append("explanation") }
         switch interaction.content {
-        case let .singleChoice(options, answer):
-            let silent = options.filter { $0.id != answer && $0.feedback == nil }.map(\.id)
-            if !silent.isEmpty { missing.append("feedback for wrong option\(silent.count == 1 ? "" : "s") \(silent.joined(separator: ", "))") }
-        case let .multipleChoice(options, answers):
-            let silent = options.filter { !answers.contains($0.id) && $0.feedback == nil }.map(\.id)
+        case .singleChoice, .multipleChoice:
+            guard let (options, keys) = interaction.content.choiceKeys else { break }
+            let silent = options.filter { !keys.contains($0.id) && $0.feedback == nil }.map(\.id)
             if !silent.isEmpty { missing.append("feedback for wrong option\(silent.count == 1 ? "" : "s") \(silent.joined(separator: ", "))") }
         case let .shortText(rubric, _), let .promptWriting(_, rubric, _):
             let silent = rubric.filter { $0.feedbackUnmet == nil }.map(\.id)
@@ -86,5 +83,16 @@ enum ContentLint {
     /// Whether `needle` occurs in `haystack` on word boundaries (both normalised).
     static func containsWord(_ haystack: String, _ needle: String) -> Bool {
         (" " + haystack + " ").contains(" " + needle + " ")
+    }
+}
+
+extension InteractionContent {
+    /// The options of a choice question and the ids of its correct ones.
+    fileprivate var choiceKeys: (options: [Choice], keys: Set<String>)? {
+        switch self {
+        case let .singleChoice(options, answer): (options, [answer])
+        case let .multipleChoice(options, answers): (options, Set(answers))
+        default: nil
+        }
     }
 }

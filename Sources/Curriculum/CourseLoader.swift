@@ -355,10 +355,15 @@ private final class CourseReader {
 
     // MARK: items
 
+    /// The YAML files in a folder of the course, sorted; none when the folder is absent.
+    func yamlFiles(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+    }
+
     func readItems(skills: Set<SkillID>) -> [Interaction] {
         let itemsFolder = path("items")
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: itemsFolder)) ?? [])
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        let files = yamlFiles(in: itemsFolder)
         var items: [Interaction] = []
         for file in files {
             let itemPath = CourseLoader.join(itemsFolder, file)
@@ -381,8 +386,7 @@ private final class CourseReader {
 
     func readAnchors(interactions: [Interaction]) -> [InteractionID: AnchorSet] {
         let folder = path("anchors")
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        let files = yamlFiles(in: folder)
         let byID = Dictionary(interactions.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var sets: [InteractionID: AnchorSet] = [:]
         for file in files {

@@ -40,6 +40,17 @@ struct CourseCopy {
     }
 }
 
+/// One change to the fixture course and the diagnostic it must raise: the file, the text on
+/// the line the diagnostic must point at (in the changed file), and words of its message.
+struct FixtureEdit: Sendable, CustomStringConvertible {
+    let description: String
+    let file: String
+    let old: String
+    let new: String
+    let lineText: String
+    let message: String
+}
+
 @Suite("Course validator")
 struct ValidatorTests {
     @Test("the fixture course loads with no errors and every part read")
@@ -65,18 +76,7 @@ struct ValidatorTests {
         #expect(spans.map(\.label) == ["name", "phone", "email"])
     }
 
-    /// Each case breaks the fixture in one way and names the file, the line and words of the message.
-    struct BrokenCase: Sendable, CustomStringConvertible {
-        let description: String
-        let file: String
-        let old: String
-        let new: String
-        /// Text on the line the error must point at (in the broken file).
-        let lineText: String
-        let message: String
-    }
-
-    static let brokenCases: [BrokenCase] = [
+    static let brokenCases: [FixtureEdit] = [
         .init(description: "bad YAML", file: "course.yaml", old: "title: Sample Course", new: "title: [Sample Course",
               lineText: "version:", message: "bad YAML"),
         .init(description: "missing required field", file: "course.yaml", old: "summary: A two-lesson course that exercises every part of the format.\n", new: "",
@@ -127,7 +127,7 @@ struct ValidatorTests {
     ]
 
     @Test("each kind of error is reported at its file and line", arguments: brokenCases)
-    func reportsError(_ broken: BrokenCase) throws {
+    func reportsError(_ broken: FixtureEdit) throws {
         let copy = try CourseCopy()
         try copy.replace(broken.file, broken.old, with: broken.new)
         let catalog = copy.load()
@@ -200,17 +200,7 @@ struct ValidatorTests {
 
 @Suite("Content lint")
 struct ContentLintTests {
-    /// Each case makes one authoring flaw and names the warning it must raise, and where.
-    struct Flaw: Sendable, CustomStringConvertible {
-        let description: String
-        let file: String
-        let old: String
-        let new: String
-        let lineText: String
-        let message: String
-    }
-
-    static let flaws: [Flaw] = [
+    static let flaws: [FixtureEdit] = [
         .init(description: "the answer in the first hint", file: "lessons/first-lesson.md", old: "  - Think about it.", new: "  - Pick The right one.",
               lineText: "id: first-check", message: "the first hint of 'first-check' contains its answer"),
         .init(description: "the key by far the longest option", file: "lessons/first-lesson.md", old: "  - id: b\n    text: The right one\n",
@@ -225,7 +215,7 @@ struct ContentLintTests {
     ]
 
     @Test("each authoring flaw is a warning at its file and line, never an error", arguments: flaws)
-    func warns(_ flaw: Flaw) throws {
+    func warns(_ flaw: FixtureEdit) throws {
         let copy = try CourseCopy()
         try copy.replace(flaw.file, flaw.old, with: flaw.new)
         let diagnostics = copy.load().diagnostics
