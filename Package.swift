@@ -41,12 +41,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Graders per task type, rubric checks, span overlap, personal-data detection, agreement.
+        .target(name: "Grading", dependencies: ["CairnCore", "Curriculum"], swiftSettings: swiftSettings),
+        // Tutor policy, hints, knowledge tracing, retrieval over course text.
+        .target(name: "Tutoring", dependencies: ["CairnCore", "Curriculum", "Grading"], swiftSettings: swiftSettings),
         // Use cases; declares the storage, clock and hashing protocols it needs.
         .target(
             name: "AppServices",
             dependencies: [
                 "CairnCore",
                 "Curriculum",
+                "Grading",
+                "Tutoring",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -71,6 +77,8 @@ let package = Package(
             dependencies: [
                 "CairnCore",
                 "Curriculum",
+                "Grading",
+                "Tutoring",
                 "AppServices",
                 "Storage",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -103,6 +111,8 @@ let package = Package(
         ),
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TutoringTests", dependencies: ["Tutoring", "Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppServicesTests",
             dependencies: ["AppServices", "Storage", "Curriculum", "CairnCore", .product(name: "Logging", package: "swift-log")],

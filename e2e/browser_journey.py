@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A new learner's first visit, in a real headless Chromium: home page, sign up,
-catalogue, course, first lesson, mark it complete. Each step checks what the page
-shows and saves a screenshot (at phone and laptop widths) for a person to look at.
+catalogue, course, then the whole first lesson in the chat tutor (a wrong answer, a hint,
+a right answer, a free question, every task), the mastery shown, a redaction task with the
+word selector, and log-out. Each step checks what the page shows and saves a screenshot
+(at phone and laptop widths) for a person to look at.
 
 Usage: browser_journey.py BASE_URL SCREENSHOT_DIR
 Needs Debian's chromium, chromium-driver and python3-selenium (scripts/test installs them).
@@ -47,6 +49,25 @@ def _is_stale(element):
         return False
     except Exception:
         return True
+
+
+def latest(driver):
+    """The text of the newest message in the chat."""
+    return driver.find_elements(By.CSS_SELECTOR, "#chat > li")[-1].text
+
+
+def send(driver, action):
+    """Submits a chat form (through fetch and server-sent events) and waits for the reply."""
+    count = len(driver.find_elements(By.CSS_SELECTOR, "#chat > li"))
+    action()
+    try:
+        WebDriverWait(driver, 15).until(
+            lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat > li")) > count
+            and d.find_element(By.ID, "chat").get_attribute("aria-busy") is None
+        )
+    except TimeoutException:
+        error = driver.find_element(By.ID, "chat-error").text
+        check(False, f"the tutor replied (error shown: {error!r})")
 
 
 def shot(driver, name):
@@ -98,17 +119,112 @@ try:
     shot(driver, "04-course")
     click_and_wait(driver, By.CSS_SELECTOR, "form[action$='/enrol'] button")
     check("/lessons/" in driver.current_url, "starting the course opens its first lesson")
-    interactions = driver.find_elements(By.CSS_SELECTOR, "section.interaction")
-    check(len(interactions) >= 3, f"the lesson shows its checks and tasks ({len(interactions)})")
-    check(len(driver.find_elements(By.CSS_SELECTOR, ".prose h2")) >= 2, "the lesson text is rendered from Markdown")
-    shot(driver, "05-lesson")
+    check(driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.tutor.kind-passage"), "the tutor opens with the first section of the lesson")
+    check(len(driver.find_elements(By.CSS_SELECTOR, ".prose")) >= 1, "the lesson text is rendered from Markdown")
+    lesson_url = driver.current_url
 
-    print("complete the lesson")
-    first_lesson = driver.current_url
-    click_and_wait(driver, By.CSS_SELECTOR, ".lesson-end form button")
-    check(driver.current_url != first_lesson and "/lessons/" in driver.current_url, "completing a lesson opens the next")
+    print("learn the first lesson in the chat")
+    first_task = None
+    wrong_seen = hint_seen = right_seen = False
+    for _ in range(40):
+        last = driver.find_elements(By.CSS_SELECTOR, "#chat > li")[-1]
+        text = last.text
+        if "You've finished" in text:
+            break
+        widget = last.find_elements(By.CSS_SELECTOR, "form.widget")
+        if widget and last.get_attribute("class").find("task") >= 0:
+            form = widget[0]
+            kind = form.get_attribute("class")
+            if first_task is None and "single_choice" in kind:
+                first_task = True
+                shot(driver, "05-chat-task")
+                options = form.find_elements(By.CSS_SELECTOR, "button.option")
+                for index in range(len(options)):
+                    task_form = driver.find_elements(By.CSS_SELECTOR, "#chat form.widget.single_choice")[0]
+                    send(driver, lambda: task_form.find_elements(By.CSS_SELECTOR, "button.option")[index].click())
+                    reply = latest(driver)
+                    if "Why this works" in reply:
+                        right_seen = True
+                        check("Right first time." in reply or "That's it." in reply, "a right answer is confirmed")
+                        shot(driver, "07-chat-right")
+                        break
+                    if not wrong_seen:
+                        wrong_seen = True
+                        check("Not yet." in reply, "a wrong answer is marked not yet")
+                        check("You chose" in reply, "the reply names the option the learner chose")
+                        check("Why this works" not in reply, "the explanation waits for a right answer")
+                        shot(driver, "06-chat-wrong")
+                        send(driver, lambda: driver.find_elements(By.CSS_SELECTOR, "#chat form.widget.single_choice button[value=hint]")[0].click())
+                        hint = latest(driver)
+                        hint_seen = "Hint 1 of" in hint
+                        check(hint_seen, "a hint is given on request, labelled as the first of several")
+                check(wrong_seen and hint_seen and right_seen, "one wrong answer, a hint and a right answer on the first check")
+            elif "numeric" in kind:
+                form.find_element(By.CSS_SELECTOR, "input[name=number]").send_keys("1")
+                send(driver, lambda: form.find_element(By.CSS_SELECTOR, "button[value=answer]").click())
+                check("You gave" in latest(driver), "a numeric answer is echoed with how it is off")
+            elif "multiple_choice" in kind:
+                form.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")[0].click()
+                send(driver, lambda: form.find_element(By.CSS_SELECTOR, "button[value=answer]").click())
+            else:
+                answer = form.find_elements(By.CSS_SELECTOR, "button[value=answer]")
+                if "short_text" in kind or "prompt_writing" in kind:
+                    form.find_element(By.CSS_SELECTOR, "textarea").send_keys("A first try at the task for my manager, in 3 bullet points.")
+                elif "critique" in kind or "redaction" in kind:
+                    form.find_elements(By.CSS_SELECTOR, ".tokens label")[0].click()
+                elif "matching" in kind:
+                    for select in form.find_elements(By.CSS_SELECTOR, "select"):
+                        select.find_elements(By.TAG_NAME, "option")[1].click()
+                send(driver, lambda: answer[0].click())
+            continue
+        send(driver, lambda: driver.find_element(By.CSS_SELECTOR, ".composer form.continue button").click())
+    final = latest(driver)
+    check("You've finished" in final, "the tutor says the lesson is finished")
+    check("Next:" in final, "and suggests the next step")
+    shot(driver, "08-chat-finished")
+
+    print("ask the tutor")
+    driver.find_element(By.ID, "question").send_keys("Why do language models make things up?")
+    send(driver, lambda: driver.find_element(By.CSS_SELECTOR, ".composer form.ask button").click())
+    reply = latest(driver)
+    check("what the course says" in reply, "a question is answered from the course text")
+    check(driver.find_elements(By.CSS_SELECTOR, "#chat > li:last-child a[href*='/text#']"), "the answer links to the lesson section it quotes")
+    driver.find_element(By.ID, "question").send_keys("How do I bake sourdough bread?")
+    send(driver, lambda: driver.find_element(By.CSS_SELECTOR, ".composer form.ask button").click())
+    check("doesn't cover" in latest(driver), "an off-topic question is answered plainly: not covered")
+    percent = int(driver.find_elements(By.CSS_SELECTOR, ".mastery meter")[0].get_attribute("value"))
+    check(percent > 20, f"mastery shown beside the chat has risen from the 20% prior ({percent}%)")
+    shot(driver, "09-chat-question")
+
+    print("resume: the conversation is kept")
+    driver.get(lesson_url)
+    check("You've finished" in driver.page_source, "reloading the lesson shows the same conversation")
+
     driver.get(BASE + "/courses/ai-foundations")
     check("You have completed 1 of" in driver.page_source, "the course page shows progress")
+    check("Your mastery" in driver.page_source and driver.find_elements(By.CSS_SELECTOR, ".mastery meter"), "the course page shows mastery per skill")
+    shot(driver, "10-course-mastery")
+
+    print("switch mode, then a redaction task with the word selector")
+    driver.get(BASE + "/courses/ai-foundations/lessons/protecting-personal-and-confidential-data")
+    driver.find_element(By.ID, "mode").find_element(By.CSS_SELECTOR, "option[value=read_first]").click()
+    send(driver, lambda: driver.find_element(By.CSS_SELECTOR, "form.mode button").click())
+    check("Switched to Read first" in driver.find_element(By.ID, "chat").text, "the tutor confirms the mode switch")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#chat li.kind-passage")) >= 4, "read-first mode delivers the whole lesson text at once")
+    driver.get(BASE + "/courses/ai-foundations/lessons/protecting-personal-and-confidential-data?practise=resp-hr-email-redaction")
+    redaction = driver.find_elements(By.CSS_SELECTOR, "#chat form.widget.redaction")
+    check(redaction, "a practise link sets the redaction task again")
+    if redaction:
+        form = redaction[-1]
+        for label in form.find_elements(By.CSS_SELECTOR, ".tokens label"):
+            if label.text.strip(",.") in ("k.adeyemi@example.org", "Kemi", "Adeyemi,", "Adeyemi"):
+                label.click()
+        shot(driver, "11-redaction-marked")
+        send(driver, lambda: form.find_element(By.CSS_SELECTOR, "button[value=answer]").click())
+        reply = latest(driver)
+        check("You found 2 of the 8 pieces of personal data" in reply, "span feedback counts what was found")
+        check("Still to find" in reply and "a phone number" in reply, "and names the kinds still to find without revealing them")
+        shot(driver, "12-redaction-feedback")
 
     print("log out")
     click_and_wait(driver, By.CSS_SELECTOR, "form[action='/logout'] button")

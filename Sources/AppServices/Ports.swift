@@ -79,9 +79,35 @@ public protocol ProgressRepository: Sendable {
     func lessonProgress(user: UserID, course: CourseID) async throws -> [LessonProgress]
 }
 
+/// Conversations, graded attempts, hints and mastery: what the learning loop keeps.
+public protocol LearningRepository: Sendable {
+    /// The learner's conversation for a lesson, creating it from `proposed` when there is none.
+    func openConversation(_ proposed: Conversation) async throws -> Conversation
+    func setMode(_ mode: LearningMode, of conversation: ConversationID, at date: Date) async throws
+    /// Messages after `sequence`, in order.
+    func messages(in conversation: ConversationID, after sequence: Int) async throws -> [ChatMessageRecord]
+    /// Appends messages; a sequence number already taken is a `StoreError.conflict`.
+    func appendMessages(_ messages: [ChatMessageRecord]) async throws
+    func lastSequence(in conversation: ConversationID) async throws -> Int
+
+    /// Attempts are append-only: there is no update or delete.
+    func insertAttempt(_ attempt: AttemptRecord) async throws
+    func attempts(user: UserID, course: CourseID) async throws -> [AttemptRecord]
+    func attempts(user: UserID, course: CourseID, interaction: InteractionID) async throws -> [AttemptRecord]
+
+    /// Records that hint `level` (from 1) was shown; showing it again changes nothing.
+    func recordHint(user: UserID, course: CourseID, interaction: InteractionID, level: Int, at date: Date) async throws
+    /// The highest hint level shown so far, 0 for none.
+    func hintLevel(user: UserID, course: CourseID, interaction: InteractionID) async throws -> Int
+
+    func mastery(user: UserID, course: CourseID) async throws -> [SkillMastery]
+    /// Inserts or replaces the learner's mastery of each skill given.
+    func saveMastery(_ mastery: [SkillMastery]) async throws
+}
+
 /// Everything AppServices stores, with transactions: a use case that writes more than
 /// one row runs inside `transaction` so that a failure leaves nothing half-written.
-public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository {
+public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository, LearningRepository {
     func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T
     /// Cheap round trip for readiness checks.
     func ping() async throws

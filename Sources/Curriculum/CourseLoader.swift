@@ -85,7 +85,7 @@ private final class CourseReader {
         guard let root = source.parse(text, what: "course.yaml"), let fields = source.fields(root, what: "course.yaml") else {
             return nil
         }
-        fields.rejectUnknown(["id", "title", "version", "summary", "level", "audience", "skills", "modules", "credential", "exam"])
+        fields.rejectUnknown(["id", "title", "version", "summary", "level", "audience", "skills", "modules", "credential", "exam", "mastery_threshold"])
 
         let folderName = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
         let id = checkedID(fields, "id", what: "course")
@@ -110,12 +110,21 @@ private final class CourseReader {
         let items = readItems(skills: skillIDs)
         let anchors = readAnchors(interactions: lessons.values.flatMap(\.interactions) + items)
 
+        var threshold = 0.95
+        if let value = fields.double("mastery_threshold", required: false) {
+            if value > 0.5, value < 1 { threshold = value } else {
+                fields.error("mastery_threshold", "mastery_threshold \(value) must be between 0.5 and 1 (exclusive), e.g. 0.95")
+            }
+        }
+
         guard let id, let credential, let exam else { return nil }
-        return Course(
+        var course = Course(
             id: CourseID(rawValue: id), title: title, version: version, summary: summary, level: level,
             audience: audience, skills: skills, modules: modules, credential: credential, exam: exam,
             lessons: lessons, items: items, anchors: anchors
         )
+        course.masteryThreshold = threshold
+        return course
     }
 
     func readText(_ path: String) -> String? {
@@ -152,17 +161,41 @@ private final class CourseReader {
         var skills: [Skill] = []
         for node in fields.sequence("skills") ?? [] {
             guard let skill = fields.source.fields(node, what: "a skill") else { continue }
-            skill.rejectUnknown(["id", "title", "description"])
+            skill.rejectUnknown(["id", "title", "description", "tracing"])
             guard let id = checkedID(skill, "id", what: "skill") else { continue }
             let title = skill.string("title") ?? ""
             let description = skill.string("description") ?? ""
+            let tracing = readTracing(skill) ?? .standard
             if skills.contains(where: { $0.id.rawValue == id }) {
                 skill.error("id", "skill id '\(id)' is used twice in this course")
                 continue
             }
-            skills.append(Skill(id: SkillID(rawValue: id), title: title, description: description))
+            skills.append(Skill(id: SkillID(rawValue: id), title: title, description: description, tracing: tracing))
         }
         return skills
+    }
+
+    /// `tracing: {initial, learn, slip, guess}`: each a probability; any left out takes the default.
+    func readTracing(_ skill: YAMLFields) -> TracingParameters? {
+        guard let node = skill.node("tracing", required: false),
+              let fields = skill.source.fields(node, what: "tracing parameters") else { return nil }
+        fields.rejectUnknown(["initial", "learn", "slip", "guess"])
+        let standard = TracingParameters.standard
+        func probability(_ key: String, _ fallback: Double, below limit: Double) -> Double {
+            guard let value = fields.double(key, required: false) else { return fallback }
+            guard value > 0, value < limit else {
+                fields.error(key, "tracing \(key) \(value) must be above 0 and below \(limit)")
+                return fallback
+            }
+            return value
+        }
+        let parameters = TracingParameters(
+            initial: probability("initial", standard.initial, below: 1),
+            learn: probability("learn", standard.learn, below: 1),
+            slip: probability("slip", standard.slip, below: 0.5),
+            guess: probability("guess", standard.guess, below: 0.5)
+        )
+        return parameters
     }
 
     func readModules(_ fields: YAMLFields) -> [Module] {
@@ -612,7 +645,7 @@ private final class CourseReader {
         guard let node = criterion.node("check", required: false), let check = criterion.source.fields(node, what: "a rubric check") else {
             return nil
         }
-        let kinds = ["contains_any", "contains_all", "must_not_contain", "regex", "min_words", "max_words", "words_between"]
+        let kinds = ["contains_any", "contains_all", "must_not_contain", "regex", "min_words", "max_words", "words_between", "no_personal_data"]
         check.rejectUnknown(kinds)
         let present = kinds.filter(check.has)
         guard present.count == 1, let kind = present.first else {
@@ -634,6 +667,12 @@ private final class CourseReader {
             return .regex(pattern)
         case "min_words": return check.int(kind, in: 0...100_000).map(RubricCheck.minWords)
         case "max_words": return check.int(kind, in: 1...100_000).map(RubricCheck.maxWords)
+        case "no_personal_data":
+            guard check.string(kind) == "true" else {
+                check.error(kind, "no_personal_data takes the value true")
+                return nil
+            }
+            return .noPersonalData
         default:
             let texts = check.strings(kind) ?? []
             let bounds = texts.compactMap { Int($0) }

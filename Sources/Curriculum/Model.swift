@@ -20,6 +20,8 @@ public struct Course: Sendable {
     public var items: [Interaction]
     /// Human-scored example answers per open-answer rubric, by interaction.
     public var anchors: [InteractionID: AnchorSet]
+    /// The mastery probability at which a skill counts as mastered (default 0.95).
+    public var masteryThreshold: Double = 0.95
 
     public func skill(_ id: SkillID) -> Skill? { skills.first { $0.id == id } }
 
@@ -50,6 +52,38 @@ public struct Skill: Sendable, Equatable {
     public var id: SkillID
     public var title: String
     public var description: String
+    /// Knowledge-tracing parameters for this skill; the course-wide defaults when not given.
+    public var tracing: TracingParameters
+
+    public init(id: SkillID, title: String, description: String, tracing: TracingParameters = .standard) {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.tracing = tracing
+    }
+}
+
+/// Bayesian Knowledge Tracing parameters of one skill (Corbett & Anderson, 1995).
+public struct TracingParameters: Sendable, Equatable {
+    /// Probability the learner knows the skill before any practice.
+    public var initial: Double
+    /// Probability of learning the skill at each practice opportunity.
+    public var learn: Double
+    /// Probability of a wrong answer although the skill is known.
+    public var slip: Double
+    /// Probability of a right answer although the skill is not known.
+    public var guess: Double
+
+    public init(initial: Double, learn: Double, slip: Double, guess: Double) {
+        self.initial = initial
+        self.learn = learn
+        self.slip = slip
+        self.guess = guess
+    }
+
+    /// Defaults used when a skill names none: values typical of fitted BKT models for
+    /// adult learners on short practice tasks.
+    public static let standard = TracingParameters(initial: 0.2, learn: 0.15, slip: 0.1, guess: 0.2)
 }
 
 public struct Module: Sendable, Equatable {
@@ -230,6 +264,9 @@ public enum RubricCheck: Sendable, Equatable {
     case minWords(Int)
     case maxWords(Int)
     case wordsBetween(Int, Int)
+    /// The answer carries no personal data (e-mail addresses, phone numbers, addresses,
+    /// ID numbers, or names of people in the task).
+    case noPersonalData
 }
 
 public struct QuotedSpan: Sendable, Equatable {

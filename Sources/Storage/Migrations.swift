@@ -76,6 +76,81 @@ public enum Migrations {
             )
             """,
         ]),
+        Migration(version: 6, name: "create conversations and chat messages", statements: [
+            """
+            CREATE TABLE conversations (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                lesson_id TEXT NOT NULL,
+                course_version TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (user_id, course_id, lesson_id)
+            )
+            """,
+            """
+            CREATE TABLE chat_messages (
+                conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                author TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                step TEXT,
+                interaction_id TEXT,
+                payload TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (conversation_id, seq)
+            )
+            """,
+        ]),
+        Migration(version: 7, name: "create attempts", statements: [
+            """
+            CREATE TABLE attempts (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                course_version TEXT NOT NULL,
+                lesson_id TEXT,
+                interaction_id TEXT NOT NULL,
+                context TEXT NOT NULL,
+                answer TEXT NOT NULL,
+                score DOUBLE PRECISION NOT NULL,
+                max_score DOUBLE PRECISION NOT NULL,
+                passed BOOLEAN NOT NULL,
+                result TEXT NOT NULL,
+                hints_used INTEGER NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX attempts_learner ON attempts(user_id, course_id, interaction_id)",
+            "CREATE INDEX attempts_created_at ON attempts(created_at)",
+        ]),
+        Migration(version: 8, name: "create hint requests", statements: [
+            """
+            CREATE TABLE hint_requests (
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                interaction_id TEXT NOT NULL,
+                level INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, course_id, interaction_id, level)
+            )
+            """,
+        ]),
+        Migration(version: 9, name: "create skill mastery", statements: [
+            """
+            CREATE TABLE skill_mastery (
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                skill_id TEXT NOT NULL,
+                probability DOUBLE PRECISION NOT NULL,
+                observations INTEGER NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, course_id, skill_id)
+            )
+            """,
+        ]),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -30,6 +30,7 @@ public struct CairnEnvironment: Sendable {
     public let catalog: Catalog
     public let accounts: AccountService
     public let courses: CatalogService
+    public let learning: LearningService
 
     /// Opens the database, applies migrations and (when `loadCourses`) loads and validates
     /// the courses. Throws `StartupError` with a clear message when either fails.
@@ -55,10 +56,12 @@ public struct CairnEnvironment: Sendable {
         }
         let store = database.store
         let hasher = BcryptHasher(cost: UInt8(clamping: config.bcryptCost))
+        let courses = CatalogService(catalog: catalog, store: store)
         return CairnEnvironment(
             config: config, database: database, catalog: catalog,
             accounts: AccountService(store: store, hasher: hasher),
-            courses: CatalogService(catalog: catalog, store: store)
+            courses: courses,
+            learning: LearningService(catalog: courses, store: store)
         )
     }
 }

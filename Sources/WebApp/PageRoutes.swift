@@ -3,6 +3,7 @@ import CairnCore
 import Curriculum
 import Foundation
 import Hummingbird
+import Tutoring
 
 /// The HTML pages: decode, call a use case, build a page model, render.
 struct PageRoutes {
@@ -12,6 +13,7 @@ struct PageRoutes {
     let renderer = LessonRenderer()
 
     var courses: CatalogService { environment.courses }
+    var learning: LearningService { environment.learning }
     var accounts: AccountService { environment.accounts }
 
     struct SignUpForm: Decodable {
@@ -29,6 +31,13 @@ struct PageRoutes {
 
     func add(to router: Router<CairnRequestContext>) {
         let stylesheet = templates.stylesheet
+        let chatScript = templates.chatScript
+        router.get(RouterPath(Paths.chatScript)) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=3600"],
+                body: .init(byteBuffer: chatScript)
+            )
+        }
         router.get(RouterPath(Paths.stylesheet)) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "public, max-age=3600"],
@@ -108,32 +117,96 @@ struct PageRoutes {
             let first = course.orderedLessons.first.map { Paths.lesson(courseID, $0.id) } ?? Paths.course(courseID)
             return Response.redirect(to: first, type: .normal)
         }
-        router.get("/courses/:course/lessons/:lesson") { _, context in
-            let user = try context.requireUser()
-            let (course, lesson) = try await courses.openLesson(
-                try context.parameters.lessonID(), in: try context.parameters.courseID(), for: user.id
-            )
-            let progress = try await courses.progress(of: user.id, in: course.id)
-            return templates.response(lessonPage(course, lesson, user: user, completed: progress[lesson.id]?.status == .completed), template: "lesson")
-        }
-        router.post("/courses/:course/lessons/:lesson/complete") { _, context in
+        router.get("/courses/:course/lessons/:lesson") { request, context in
             let user = try context.requireUser()
             let courseID = try context.parameters.courseID()
             let lessonID = try context.parameters.lessonID()
-            try await courses.completeLesson(lessonID, in: courseID, for: user.id)
-            let course = try courses.course(courseID)
-            let next = course.lesson(after: lessonID).map { Paths.lesson(courseID, $0.id) } ?? Paths.course(courseID)
-            return Response.redirect(to: next, type: .normal)
+            var state = try await learning.open(lessonID, in: courseID, for: user.id)
+            // A "practise this" link sets the task again, unless it is already the latest message.
+            if let practise = request.uri.queryParameters["practise"].map(String.init),
+               let task = state.lesson.interactions.first(where: { $0.id.rawValue == practise }),
+               state.entries.last?.record.interactionID != task.id || state.entries.last?.message.kind != .task {
+                _ = try await learning.perform(.practise(task.id), lesson: lessonID, in: courseID, for: user.id)
+                state = try await learning.state(lessonID, in: courseID, for: user.id)
+            }
+            return templates.response(chatPage(state, user: user, error: nil), template: "chat")
         }
+        router.post("/courses/:course/lessons/:lesson/chat") { request, context in
+            let user = try context.requireUser()
+            let courseID = try context.parameters.courseID()
+            let lessonID = try context.parameters.lessonID()
+            let (_, lesson) = try courses.lesson(lessonID, in: courseID)
+            let body = try await request.body.collect(upTo: context.maxUploadSize)
+            let form = FormFields(String(buffer: body))
+            let wantsStream = request.headers[.accept]?.contains("text/event-stream") == true
+            do {
+                let action = try ChatRequests.action(from: form, lesson: lesson)
+                let added = try await learning.perform(action, lesson: lessonID, in: courseID, for: user.id)
+                if wantsStream {
+                    let state = try await learning.state(lessonID, in: courseID, for: user.id)
+                    return ChatStream.response(added, renderer: ChatRenderer(course: state.course, lesson: state.lesson, tasks: state.tasks),
+                                               summary: chatSummary(state))
+                }
+                let anchor = added.first.map { "#m\($0.record.sequence)" } ?? ""
+                return Response.redirect(to: Paths.lesson(courseID, lessonID) + anchor, type: .normal)
+            } catch let error as AppError {
+                if wantsStream { throw error }
+                let state = try await learning.state(lessonID, in: courseID, for: user.id)
+                return templates.response(chatPage(state, user: user, error: error.description), template: "chat", status: Problem(error).status)
+            }
+        }
+        router.get("/courses/:course/lessons/:lesson/text") { _, context in
+            let (course, lesson) = try courses.lesson(try context.parameters.lessonID(), in: try context.parameters.courseID())
+            return templates.response(lessonPage(course, lesson, user: context.identity), template: "lesson-text")
+        }
+    }
+
+    func chatSummary(_ state: LearningService.ChatState) -> ChatStream.Summary {
+        let tasks = state.lesson.interactions
+        return ChatStream.Summary(
+            tasksPassed: tasks.filter { state.tasks[$0.id]?.passed == true }.count, taskCount: tasks.count,
+            skills: masteryViews(state.course, skills: state.lesson.skills, record: state.record)
+        )
+    }
+
+    func masteryViews(_ course: Course, skills: [SkillID], record: LearnerRecord) -> [MasteryView] {
+        skills.compactMap(course.skill).map { skill in
+            MasteryView(title: skill.title, probability: record.mastery(of: skill), threshold: course.masteryThreshold,
+                        practised: record.mastery[skill.id] != nil)
+        }
+    }
+
+    func chatPage(_ state: LearningService.ChatState, user: User, error: String?) -> ChatPage {
+        let renderer = ChatRenderer(course: state.course, lesson: state.lesson, tasks: state.tasks)
+        let lastWithActions = state.entries.last?.record.sequence
+        let messages = state.entries.map { entry in
+            ChatMessageView(html: renderer.html(entry, showActions: entry.record.sequence == lastWithActions))
+        }
+        let course = state.course, lesson = state.lesson
+        let summary = chatSummary(state)
+        let next = course.lesson(after: lesson.id)
+        return ChatPage(
+            title: lesson.title, user: NavUser(user), courseTitle: course.title, courseHref: Paths.course(course.id),
+            moduleTitle: course.module(containing: lesson.id)?.title ?? "", minutes: lesson.minutes, messages: messages,
+            chatAction: Paths.chat(course.id, lesson.id), textHref: Paths.lessonText(course.id, lesson.id),
+            modes: LearningMode.allCases.map { ModeOption(value: $0.rawValue, label: $0.displayName, selected: $0 == state.conversation.mode) },
+            skills: masteryViews(state.course, skills: state.lesson.skills, record: state.record), tasksPassed: summary.tasksPassed, taskCount: summary.taskCount, error: error,
+            finished: state.finished, completed: state.record.completed.contains(lesson.id),
+            nextHref: state.record.completed.contains(lesson.id) ? next.map { Paths.lesson(course.id, $0.id) } : nil,
+            nextTitle: next?.title, script: Paths.chatScript
+        )
     }
 
     func coursePage(_ course: Course, user: User?) async throws -> CoursePage {
         var progress: [LessonID: LessonProgress] = [:]
         var enrolled = false
+        var record: LearnerRecord?
         if let user {
             progress = try await courses.progress(of: user.id, in: course.id)
             enrolled = try await courses.enrolments(of: user.id).contains { $0.courseID == course.id }
+            if enrolled { record = try await learning.learnerRecord(user: user.id, course: course) }
         }
+        let planner = StepPlanner(course: course)
         let modules = course.modules.enumerated().map { index, module in
             let written = module.lessonIDs.compactMap { course.lessons[$0] }
             return ModuleView(
@@ -144,14 +217,20 @@ struct PageRoutes {
                         completed: progress[lesson.id]?.status == .completed, started: progress[lesson.id] != nil
                     )
                 },
-                plannedCount: module.lessonIDs.count - written.count, hasLessons: !written.isEmpty
+                plannedCount: module.lessonIDs.count - written.count, hasLessons: !written.isEmpty,
+                complete: record.map { planner.isComplete(module, record: $0) } ?? false
             )
         }
         let next = course.orderedLessons.first { progress[$0.id]?.status != .completed }
         let completed = course.orderedLessons.filter { progress[$0.id]?.status == .completed }.count
         return CoursePage(
-            title: course.title, user: user.map(NavUser.init), course: CourseCard(course), audience: course.audience, version: course.version,
-            skills: course.skills.map { SkillView(title: $0.title, description: $0.description) }, modules: modules,
+            hasMastery: record != nil, title: course.title, user: user.map(NavUser.init), course: CourseCard(course), audience: course.audience, version: course.version,
+            skills: course.skills.map { skill in
+                SkillView(title: skill.title, description: skill.description, mastery: record.map {
+                    MasteryView(title: skill.title, probability: $0.mastery(of: skill), threshold: course.masteryThreshold,
+                                practised: $0.mastery[skill.id] != nil)
+                })
+            }, modules: modules,
             credentialTitle: course.credential.title, credentialDescription: course.credential.description,
             examMinutes: course.exam.timeLimitMinutes, examPassPercent: course.exam.passPercent, enrolled: enrolled,
             enrolAction: Paths.enrol(course.id), signUpHref: Paths.signUp + "?next=" + Paths.course(course.id),
@@ -169,21 +248,20 @@ struct PageRoutes {
         return lines.joined(separator: "\n")
     }
 
-    func lessonPage(_ course: Course, _ lesson: Lesson, user: User, completed: Bool) -> LessonPage {
+    func lessonPage(_ course: Course, _ lesson: Lesson, user: User?) -> LessonPage {
         let blocks = lesson.blocks.enumerated().map { index, block -> LessonBlockView in
             switch block {
             case let .markdown(text):
                 // The page shows the title itself; drop a leading "# Title" line from the text.
-                LessonBlockView(html: renderer.html(index == 0 ? Self.droppingLeadingTitle(text) : text), interaction: nil)
+                LessonBlockView(html: ChatRenderer.anchoredHeadings(renderer.html(index == 0 ? Self.droppingLeadingTitle(text) : text)), interaction: nil)
             case let .interaction(interaction): LessonBlockView(html: nil, interaction: InteractionView(interaction, renderer: renderer))
             }
         }
-        let next = course.lesson(after: lesson.id)
         return LessonPage(
-            title: lesson.title, user: NavUser(user), courseID: course.id.rawValue, courseTitle: course.title,
+            title: lesson.title, user: user.map(NavUser.init), courseID: course.id.rawValue, courseTitle: course.title,
             moduleTitle: course.module(containing: lesson.id)?.title ?? "", minutes: lesson.minutes, objectives: lesson.objectives,
-            hasObjectives: !lesson.objectives.isEmpty, blocks: blocks, completed: completed, completeAction: Paths.completeLesson(course.id, lesson.id),
-            nextHref: next.map { Paths.lesson(course.id, $0.id) }, nextTitle: next?.title, courseHref: Paths.course(course.id)
+            hasObjectives: !lesson.objectives.isEmpty, blocks: blocks, chatHref: Paths.lesson(course.id, lesson.id),
+            courseHref: Paths.course(course.id)
         )
     }
 }

@@ -89,14 +89,68 @@ struct ModuleView {
     let lessons: [LessonLink]
     let plannedCount: Int
     let hasLessons: Bool
+    /// Its skills are mastered or all its tasks passed.
+    let complete: Bool
 }
 
 struct SkillView {
     let title: String
     let description: String
+    /// The learner's mastery, when signed in and enrolled.
+    let mastery: MasteryView?
+}
+
+/// A learner's mastery of one skill, as a bar and words.
+struct MasteryView {
+    let title: String
+    let percent: Int
+    let mastered: Bool
+    let practised: Bool
+    let level: String
+
+    init(title: String, probability: Double, threshold: Double, practised: Bool) {
+        self.title = title
+        percent = Int((probability * 100).rounded())
+        mastered = probability >= threshold
+        self.practised = practised
+        level = !practised ? "not practised yet" : mastered ? "mastered" : probability >= 0.6 ? "developing" : "getting started"
+    }
+}
+
+struct ChatMessageView {
+    let html: String
+}
+
+struct ModeOption {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
+struct ChatPage {
+    let title: String
+    let user: NavUser?
+    let courseTitle: String
+    let courseHref: String
+    let moduleTitle: String
+    let minutes: Int
+    let messages: [ChatMessageView]
+    let chatAction: String
+    let textHref: String
+    let modes: [ModeOption]
+    let skills: [MasteryView]
+    let tasksPassed: Int
+    let taskCount: Int
+    let error: String?
+    let finished: Bool
+    let completed: Bool
+    let nextHref: String?
+    let nextTitle: String?
+    let script: String
 }
 
 struct CoursePage {
+    let hasMastery: Bool
     let title: String
     let user: NavUser?
     let course: CourseCard
@@ -153,10 +207,7 @@ struct LessonPage {
     let objectives: [String]
     let hasObjectives: Bool
     let blocks: [LessonBlockView]
-    let completed: Bool
-    let completeAction: String
-    let nextHref: String?
-    let nextTitle: String?
+    let chatHref: String
     let courseHref: String
 }
 

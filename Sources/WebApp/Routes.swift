@@ -16,8 +16,10 @@ enum Paths {
     static func course(_ id: CourseID) -> String { "/courses/\(id.rawValue)" }
     static func enrol(_ id: CourseID) -> String { "/courses/\(id.rawValue)/enrol" }
     static func lesson(_ course: CourseID, _ lesson: LessonID) -> String { "/courses/\(course.rawValue)/lessons/\(lesson.rawValue)" }
-    static func completeLesson(_ courseID: CourseID, _ lessonID: LessonID) -> String { lesson(courseID, lessonID) + "/complete" }
+    static func chat(_ courseID: CourseID, _ lessonID: LessonID) -> String { lesson(courseID, lessonID) + "/chat" }
+    static func lessonText(_ courseID: CourseID, _ lessonID: LessonID) -> String { lesson(courseID, lessonID) + "/text" }
     static let stylesheet = "/assets/cairn.css"
+    static let chatScript = "/assets/chat.js"
 
     /// Only local paths are followed after log-in, so a link cannot send people elsewhere.
     /// Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"), so control

@@ -7,6 +7,7 @@ import Mustache
 struct Templates: Sendable {
     let library: MustacheLibrary
     let stylesheet: ByteBuffer
+    let chatScript: ByteBuffer
 
     static func load() async throws -> Templates {
         guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
@@ -14,7 +15,8 @@ struct Templates: Sendable {
         }
         let library = try await MustacheLibrary(directory: resources.appendingPathComponent("templates").path)
         let css = try Data(contentsOf: resources.appendingPathComponent("static/cairn.css"))
-        return Templates(library: library, stylesheet: ByteBuffer(bytes: css))
+        let script = try Data(contentsOf: resources.appendingPathComponent("static/chat.js"))
+        return Templates(library: library, stylesheet: ByteBuffer(bytes: css), chatScript: ByteBuffer(bytes: script))
     }
 
     func render(_ page: some Any, template: String) -> String {

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Web app, in process")
 struct JourneyTests {
-    @Test("sign up, log out, log in, open the catalogue, the course and a lesson, complete it")
+    @Test("sign up, log out, log in, open the catalogue and the course, and learn a lesson in the chat")
     func learnerJourney() async throws {
         let app = try await buildApplication(config: Fixtures.config())
         try await app.test(.router) { client in
@@ -59,18 +59,56 @@ struct JourneyTests {
             let enrol = try await browser.send("/courses/sample-course/enrol", .post, body: nil)
             #expect(enrol.headers[.location] == "/courses/sample-course/lessons/first-lesson")
 
+            let chat = "/courses/sample-course/lessons/first-lesson/chat"
             let lesson = try await browser.get("/courses/sample-course/lessons/first-lesson")
             #expect(lesson.status == .ok)
-            #expect(lesson.text.contains("<strong>Markdown</strong>"), "the lesson text is rendered from Markdown")
-            #expect(lesson.text.contains("Which option is right?"), "the check is shown")
-            #expect(lesson.text.contains("The right one"))
-            #expect(!lesson.text.contains("B is right because"), "explanations stay hidden until the tutor grades an attempt")
-            #expect(!lesson.text.contains("That one is the distractor"), "option feedback stays hidden")
+            #expect(lesson.text.contains("Let&#39;s work through") || lesson.text.contains("Let's work through"), "the tutor welcomes the learner")
+            #expect(lesson.text.contains("<strong>Markdown</strong>"), "the first step is rendered from Markdown")
+            #expect(!lesson.text.contains("Which option is right?"), "the check comes after its section, not at once")
 
-            let complete = try await browser.send("/courses/sample-course/lessons/first-lesson/complete", .post, body: nil)
-            #expect(complete.headers[.location] == "/courses/sample-course/lessons/second-lesson")
+            // Continue: the next section and its check, as a widget with a button per option.
+            #expect(try await browser.postForm(chat, ["action": "continue"]).status == .seeOther)
+            var page = try await browser.get("/courses/sample-course/lessons/first-lesson")
+            #expect(page.text.contains("Which option is right?"))
+            #expect(page.text.contains("name=\"choice\" value=\"b\""), "options are buttons inside the chat")
+            #expect(!page.text.contains("B is right because"), "explanations stay hidden until the tutor grades an attempt")
+            #expect(!page.text.contains("That one is the distractor"), "option feedback stays hidden")
+
+            // Moving on before trying is refused politely.
+            _ = try await browser.postForm(chat, ["action": "continue"])
+            page = try await browser.get("/courses/sample-course/lessons/first-lesson")
+            #expect(page.text.contains("Have a go at the task above first"))
+
+            // A wrong answer gets the misconception-specific reply, and the key stays hidden.
+            _ = try await browser.postForm(chat, ["interaction": "first-check", "choice": "a"])
+            page = try await browser.get("/courses/sample-course/lessons/first-lesson")
+            #expect(page.text.contains("That one is the distractor."))
+            #expect(page.text.contains("Not yet."))
+            #expect(!page.text.contains("B is right because"))
+
+            // A hint, then the right answer with "why this works".
+            _ = try await browser.postForm(chat, ["action": "hint", "interaction": "first-check"])
+            page = try await browser.get("/courses/sample-course/lessons/first-lesson")
+            #expect(page.text.contains("Hint 1 of 3"))
+            #expect(page.text.contains("Think about it."))
+            _ = try await browser.postForm(chat, ["interaction": "first-check", "choice": "b"])
+            page = try await browser.get("/courses/sample-course/lessons/first-lesson")
+            #expect(page.text.contains("Why this works"))
+            #expect(page.text.contains("B is right because the fixture says so."))
+            #expect(page.text.contains("1 of 1 tasks passed"))
+
+            // The closing text, then the end of the lesson with the next step.
+            _ = try await browser.postForm(chat, ["action": "continue"])
+            _ = try await browser.postForm(chat, ["action": "continue"])
+            page = try await browser.get("/courses/sample-course/lessons/first-lesson")
+            #expect(page.text.contains("Some closing text."))
+            #expect(page.text.contains("You&#39;ve finished The first lesson") || page.text.contains("You've finished The first lesson"))
+            #expect(page.text.contains("second-lesson"), "the next step links onward")
+
             let after = try await browser.get("/courses/sample-course")
             #expect(after.text.contains("You have completed 1 of 2 lessons"))
+            #expect(after.text.contains("Your mastery"))
+            #expect(after.text.contains("aria-label=\"Basics: "), "mastery is listed per skill")
 
             let progress = try await browser.get("/api/v1/courses/sample-course/progress")
             #expect(progress.status == .ok)

@@ -57,7 +57,8 @@ struct LiveServerTests {
         let lessonPath = try #require(Self.firstLessonLink(in: course.body), "the course page links its lessons")
         let lesson = try await Self.request(base + lessonPath, cookie: cookie)
         #expect(lesson.status == 200)
-        #expect(lesson.body.contains("class=\"interaction\""), "the first lesson shows its checks and tasks")
+        #expect(lesson.body.contains("id=\"chat\""), "the first lesson opens as a conversation with the tutor")
+        #expect(lesson.body.contains("class=\"msg tutor kind-passage\""), "the tutor presents the first section")
 
         // A second process writes to the same database while the server runs (WAL, busy timeout).
         let admin = try CommandLineTests.cairn(

@@ -1,0 +1,356 @@
+import CairnCore
+import Curriculum
+import Foundation
+import Grading
+import Tutoring
+
+/// The learning loop: a conversation per learner and lesson in which the tutor presents the
+/// lesson, grades every answer, gives hints and answers questions, and mastery is traced.
+public struct LearningService: Sendable {
+    /// A message of the conversation with its decoded content.
+    public struct Entry: Sendable {
+        public var record: ChatMessageRecord
+        public var message: TutorMessage
+    }
+
+    /// Everything a page or API response needs to show a lesson's conversation.
+    public struct ChatState: Sendable {
+        public var course: Course
+        public var lesson: Lesson
+        public var conversation: Conversation
+        public var entries: [Entry]
+        public var record: LearnerRecord
+        /// The task the learner is expected to answer before moving on, if any.
+        public var openTask: InteractionID?
+        /// Every step has been delivered.
+        public var finished: Bool
+        /// The learner's attempts so far at each task of the lesson.
+        public var tasks: [InteractionID: TaskStatus]
+    }
+
+    public struct TaskStatus: Sendable {
+        public var attempts: Int
+        public var passed: Bool
+        /// The latest answer, so a written answer can be revised rather than retyped.
+        public var lastAnswer: Answer?
+    }
+
+    /// What the learner asks for.
+    public enum Action: Sendable, Equatable {
+        case `continue`
+        case answer(InteractionID, Answer)
+        case hint(InteractionID)
+        case ask(String)
+        case mode(LearningMode)
+        /// Practice-first mode: show the lesson text behind a task.
+        case showText(InteractionID)
+        /// Set a task of this lesson again.
+        case practise(InteractionID)
+    }
+
+    public static let maxQuestionLength = 1_000
+
+    let catalog: CatalogService
+    let store: any CairnStore
+    let clock: Clock
+    let grader: Grader
+    let tutor = BuiltInTutor()
+    let tracer = KnowledgeTracer()
+    let indexes: [CourseID: CourseIndex]
+
+    public init(catalog: CatalogService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system) {
+        self.catalog = catalog
+        self.store = store
+        self.grader = grader
+        self.clock = clock
+        var indexes: [CourseID: CourseIndex] = [:]
+        for course in catalog.courses { indexes[course.id] = CourseIndex(course: course) }
+        self.indexes = indexes
+    }
+
+    // MARK: opening
+
+    /// Opens (or resumes) the learner's conversation for a lesson. A new conversation starts
+    /// with a welcome and the first step.
+    public func open(_ lessonID: LessonID, in courseID: CourseID, for user: UserID, mode: LearningMode? = nil) async throws -> ChatState {
+        let (course, lesson) = try await catalog.openLesson(lessonID, in: courseID, for: user)
+        let now = clock.now()
+        try await store.transaction { store in
+            let conversation = try await store.openConversation(Conversation(
+                id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
+                mode: mode ?? .conversational, createdAt: now, updatedAt: now
+            ))
+            let last = try await store.lastSequence(in: conversation.id)
+            guard last == 0 else { return }
+            var outbox = Outbox(conversation: conversation.id, next: 1, at: now)
+            outbox.tutor(tutor.welcome(lesson: lesson, mode: conversation.mode, resumed: false))
+            try await deliverNext(script: LessonScript(lesson: lesson), mode: conversation.mode, delivered: [], course: course, lesson: lesson,
+                                  user: user, store: store, outbox: &outbox)
+            try await store.appendMessages(outbox.records)
+        }
+        return try await state(lesson: lesson, course: course, user: user)
+    }
+
+    /// The conversation as stored, with the learner's record.
+    public func state(_ lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> ChatState {
+        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+        return try await state(lesson: lesson, course: course, user: user)
+    }
+
+    func state(lesson: Lesson, course: Course, user: UserID) async throws -> ChatState {
+        let now = clock.now()
+        let conversation = try await store.openConversation(Conversation(
+            id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
+            mode: .conversational, createdAt: now, updatedAt: now
+        ))
+        let records = try await store.messages(in: conversation.id, after: 0)
+        let entries = try records.map(Self.entry)
+        let record = try await learnerRecord(user: user, course: course)
+        let script = LessonScript(lesson: lesson)
+        let delivered = Set(records.compactMap(\.step))
+        let attempts = try await store.attempts(user: user, course: course.id)
+        let attempted = Set(attempts.map(\.interactionID))
+        let openTask = script.taskIDs.first { delivered.contains("t:\($0.rawValue)") && !attempted.contains($0) }
+        let finished = script.next(for: conversation.mode, delivered: delivered).isEmpty
+        var tasks: [InteractionID: TaskStatus] = [:]
+        for attempt in attempts where attempt.lessonID == lesson.id {
+            var status = tasks[attempt.interactionID] ?? TaskStatus(attempts: 0, passed: false, lastAnswer: nil)
+            status.attempts += 1
+            status.passed = status.passed || attempt.passed
+            status.lastAnswer = try? JSONDecoder().decode(Answer.self, from: Data(attempt.answer.utf8))
+            tasks[attempt.interactionID] = status
+        }
+        return ChatState(course: course, lesson: lesson, conversation: conversation, entries: entries, record: record,
+                         openTask: openTask, finished: finished, tasks: tasks)
+    }
+
+    // MARK: acting
+
+    /// Carries out one action and returns the messages it added, in order.
+    public func perform(_ action: Action, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> [Entry] {
+        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+        if case let .ask(text) = action {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw AppError.invalidField(field: "question", message: "Type a question first.") }
+            guard trimmed.count <= Self.maxQuestionLength else {
+                throw AppError.invalidField(field: "question", message: "Keep questions under \(Self.maxQuestionLength) characters.")
+            }
+        }
+        let interaction: Interaction? = try {
+            switch action {
+            case let .answer(id, _), let .hint(id), let .showText(id), let .practise(id):
+                guard let found = lesson.interactions.first(where: { $0.id == id }) else {
+                    throw AppError.invalidField(field: "interaction", message: "'\(id)' is not a task of this lesson; answer a task shown in the conversation.")
+                }
+                return found
+            default:
+                return nil
+            }
+        }()
+        // Grade before opening the transaction: grading is pure and a bad answer writes nothing.
+        var result: GradeResult?
+        if case let .answer(_, answer) = action, let interaction {
+            do {
+                result = try grader.grade(interaction, answer: answer)
+            } catch {
+                throw AppError.invalidField(field: "answer", message: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".")
+            }
+        }
+        let graded = result
+
+        let now = clock.now()
+        let records: [ChatMessageRecord] = try await store.transaction { store in
+            _ = try await store.enrol(Enrolment(userID: user, courseID: course.id, courseVersion: course.version, enrolledAt: now))
+            try await store.recordLessonStarted(LessonProgress(userID: user, courseID: course.id, lessonID: lesson.id,
+                                                               courseVersion: course.version, status: .started, startedAt: now, completedAt: nil))
+            var conversation = try await store.openConversation(Conversation(
+                id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
+                mode: .conversational, createdAt: now, updatedAt: now
+            ))
+            let last = try await store.lastSequence(in: conversation.id)
+            var outbox = Outbox(conversation: conversation.id, next: last + 1, at: now)
+            let script = LessonScript(lesson: lesson)
+
+            switch action {
+            case .continue:
+                let delivered = Set(try await store.messages(in: conversation.id, after: 0).compactMap(\.step))
+                if let open = try await openTask(script: script, delivered: delivered, user: user, course: course, store: store),
+                   let task = lesson.interactions.first(where: { $0.id == open }) {
+                    outbox.tutor(tutor.waitingForAnswer(task))
+                } else {
+                    try await deliverNext(script: script, mode: conversation.mode, delivered: delivered, course: course, lesson: lesson,
+                                          user: user, store: store, outbox: &outbox)
+                }
+            case let .answer(_, answer):
+                guard let interaction, let result = graded else { break }
+                outbox.learner(tutor.echo(answer, to: interaction), interaction: interaction.id)
+                let previous = try await store.attempts(user: user, course: course.id, interaction: interaction.id)
+                let hints = try await store.hintLevel(user: user, course: course.id, interaction: interaction.id)
+                try await store.insertAttempt(AttemptRecord(
+                    id: .random(), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
+                    interactionID: interaction.id, context: .practice, answer: try Self.json(answer), score: result.score,
+                    maxScore: result.maxScore, passed: result.passed, result: try Self.json(result), hintsUsed: hints, createdAt: now
+                ))
+                try await updateMastery(course: course, interaction: interaction, result: result, hints: hints, user: user, store: store)
+                outbox.tutor(tutor.feedback(for: interaction, result: result, attemptNumber: previous.count + 1, hintsUsed: hints,
+                                            warnings: personalDataWarnings(interaction: interaction, answer: answer, result: result)))
+            case .hint:
+                guard let interaction else { break }
+                let level = try await store.hintLevel(user: user, course: course.id, interaction: interaction.id) + 1
+                if level <= interaction.hints.count {
+                    try await store.recordHint(user: user, course: course.id, interaction: interaction.id, level: level, at: now)
+                }
+                outbox.tutor(tutor.hint(for: interaction, level: level))
+            case let .ask(text):
+                let question = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                outbox.learner(tutor.question(question), interaction: nil)
+                let index = indexes[course.id] ?? CourseIndex(course: course)
+                let hits = index.search(question, limit: 3)
+                outbox.tutor(tutor.reply(to: question, hits: hits, covered: index.isCovered(hits)))
+            case let .mode(mode):
+                try await store.setMode(mode, of: conversation.id, at: now)
+                conversation.mode = mode
+                outbox.tutor(tutor.modeChanged(to: mode))
+                let delivered = Set(try await store.messages(in: conversation.id, after: 0).compactMap(\.step))
+                if try await openTask(script: script, delivered: delivered, user: user, course: course, store: store) == nil {
+                    try await deliverNext(script: script, mode: mode, delivered: delivered, course: course, lesson: lesson,
+                                          user: user, store: store, outbox: &outbox)
+                }
+            case .showText:
+                guard let interaction else { break }
+                for case let .passage(index, heading, markdown) in script.passages(before: interaction.id) {
+                    outbox.tutor(tutor.passage(heading: heading, markdown: markdown), step: "p\(index)")
+                }
+            case .practise:
+                guard let interaction else { break }
+                outbox.tutor(tutor.task(interaction, again: true))
+            }
+            try await store.appendMessages(outbox.records)
+            return outbox.records
+        }
+        return try records.map(Self.entry)
+    }
+
+    // MARK: steps
+
+    /// The first delivered task the learner has not attempted yet.
+    func openTask(script: LessonScript, delivered: Set<String>, user: UserID, course: Course, store: any CairnStore) async throws -> InteractionID? {
+        let pending = script.taskIDs.filter { delivered.contains("t:\($0.rawValue)") }
+        guard !pending.isEmpty else { return nil }
+        let attempted = Set(try await store.attempts(user: user, course: course.id).map(\.interactionID))
+        return pending.first { !attempted.contains($0) }
+    }
+
+    func deliverNext(script: LessonScript, mode: LearningMode, delivered: Set<String>, course: Course, lesson: Lesson,
+                     user: UserID, store: any CairnStore, outbox: inout Outbox) async throws {
+        let steps = script.next(for: mode, delivered: delivered)
+        for step in steps {
+            switch step {
+            case let .passage(_, heading, markdown):
+                outbox.tutor(tutor.passage(heading: heading, markdown: markdown), step: step.key)
+            case let .task(id):
+                guard let interaction = lesson.interactions.first(where: { $0.id == id }) else { continue }
+                outbox.tutor(tutor.task(interaction), step: step.key)
+            }
+        }
+        guard steps.isEmpty else { return }
+        // Nothing left: the lesson is complete.
+        guard !delivered.contains("done") else {
+            outbox.tutor(TutorMessage(kind: .note, blocks: [.paragraph([.text("You have finished this lesson. Go back to any task above to try it again, or ask me a question.")])]))
+            return
+        }
+        try await store.recordLessonCompleted(user: user, course: course.id, lesson: lesson.id, at: outbox.at)
+        let record = try await learnerRecord(user: user, course: course, store: store)
+        let tasks = lesson.interactions.map(\.id)
+        let next = StepPlanner(course: course).next(after: lesson.id, record: record)
+        outbox.tutor(tutor.lessonComplete(lesson: lesson, passed: tasks.filter(record.passed.contains).count, total: tasks.count, next: next),
+                     step: "done")
+    }
+
+    // MARK: mastery
+
+    func updateMastery(course: Course, interaction: Interaction, result: GradeResult, hints: Int, user: UserID, store: any CairnStore) async throws {
+        let current = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0) }, uniquingKeysWith: { a, _ in a })
+        let credit = KnowledgeTracer.credit(scoreFraction: result.fraction, hintsUsed: hints, hintsAvailable: interaction.hints.count)
+        var updated: [SkillMastery] = []
+        for skillID in interaction.skills {
+            guard let skill = course.skill(skillID) else { continue }
+            let prior = current[skillID]?.probability ?? tracer.initial(skill.tracing)
+            let posterior = tracer.update(prior: prior, credit: credit, parameters: skill.tracing)
+            updated.append(SkillMastery(userID: user, courseID: course.id, skillID: skillID, probability: posterior,
+                                        observations: (current[skillID]?.observations ?? 0) + 1, updatedAt: clock.now()))
+        }
+        try await store.saveMastery(updated)
+    }
+
+    public func learnerRecord(user: UserID, course: Course) async throws -> LearnerRecord {
+        try await learnerRecord(user: user, course: course, store: store)
+    }
+
+    func learnerRecord(user: UserID, course: Course, store: any CairnStore) async throws -> LearnerRecord {
+        let progress = try await store.lessonProgress(user: user, course: course.id)
+        let attempts = try await store.attempts(user: user, course: course.id)
+        let mastery = try await store.mastery(user: user, course: course.id)
+        return LearnerRecord(
+            started: Set(progress.map(\.lessonID)),
+            completed: Set(progress.filter { $0.status == .completed }.map(\.lessonID)),
+            passed: Set(attempts.filter(\.passed).map(\.interactionID)),
+            mastery: Dictionary(mastery.map { ($0.skillID, $0.probability) }, uniquingKeysWith: { a, _ in a })
+        )
+    }
+
+    /// Personal data in a written answer: worth a warning on any prompt, whatever the rubric says.
+    func personalDataWarnings(interaction: Interaction, answer: Answer, result: GradeResult) -> [PersonalDataDetector.Finding] {
+        guard case .promptWriting = interaction.content, case let .text(text) = answer else { return [] }
+        // Already reported by a no_personal_data criterion.
+        if result.criteria.contains(where: { $0.evidence.contains { $0.kind == .personalData } }) { return [] }
+        let context: String = if case let .promptWriting(scenario, _, _) = interaction.content { interaction.prompt + "\n" + scenario } else { "" }
+        return PersonalDataDetector(knownNames: PersonalDataDetector.names(inContext: context)).findings(in: text)
+    }
+
+    // MARK: encoding
+
+    static func entry(_ record: ChatMessageRecord) throws -> Entry {
+        do {
+            return Entry(record: record, message: try JSONDecoder().decode(TutorMessage.self, from: Data(record.payload.utf8)))
+        } catch {
+            throw StoreError.unavailable("chat message \(record.conversationID)/\(record.sequence) cannot be read: \(error)")
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+/// Messages being added in one action, numbered in order.
+struct Outbox {
+    let conversation: ConversationID
+    var next: Int
+    let at: Date
+    var records: [ChatMessageRecord] = []
+
+    init(conversation: ConversationID, next: Int, at: Date) {
+        self.conversation = conversation
+        self.next = next
+        self.at = at
+    }
+
+    mutating func tutor(_ message: TutorMessage, step: String? = nil) {
+        append(message, author: .tutor, step: step, interaction: message.interaction)
+    }
+
+    mutating func learner(_ message: TutorMessage, interaction: InteractionID?) {
+        append(message, author: .learner, step: nil, interaction: interaction)
+    }
+
+    private mutating func append(_ message: TutorMessage, author: ChatMessageRecord.Author, step: String?, interaction: InteractionID?) {
+        // TutorMessage holds only strings, enums and arrays: encoding cannot fail.
+        let payload = (try? LearningService.json(message)) ?? "{}"
+        records.append(ChatMessageRecord(conversationID: conversation, sequence: next, author: author, kind: message.kind.rawValue,
+                                         step: step, interactionID: interaction, payload: payload, createdAt: at))
+        next += 1
+    }
+}

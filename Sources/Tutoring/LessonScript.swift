@@ -1,0 +1,117 @@
+import Foundation
+import CairnCore
+import Curriculum
+
+/// A lesson cut into the steps the tutor delivers: sections of text (at `##` headings) and
+/// the checks and tasks between them.
+public struct LessonScript: Sendable {
+    public enum Step: Sendable, Equatable {
+        case passage(index: Int, heading: String, markdown: String)
+        case task(InteractionID)
+
+        /// The stable key stored with the message that delivered the step.
+        public var key: String {
+            switch self {
+            case let .passage(index, _, _): "p\(index)"
+            case let .task(id): "t:\(id.rawValue)"
+            }
+        }
+    }
+
+    public let lesson: Lesson
+    /// Every step in file order.
+    public let steps: [Step]
+
+    public init(lesson: Lesson) {
+        self.lesson = lesson
+        var steps: [Step] = []
+        var passageIndex = 0
+        for block in lesson.blocks {
+            switch block {
+            case let .markdown(text):
+                for (heading, section) in Self.sections(of: text, title: lesson.title) {
+                    steps.append(.passage(index: passageIndex, heading: heading, markdown: section))
+                    passageIndex += 1
+                }
+            case let .interaction(interaction):
+                steps.append(.task(interaction.id))
+            }
+        }
+        self.steps = steps
+    }
+
+    public var taskIDs: [InteractionID] {
+        steps.compactMap { if case let .task(id) = $0 { id } else { nil } }
+    }
+
+    /// The steps a mode presents, in its order: text and tasks interleaved (conversational),
+    /// all text then the tasks (read first), or the tasks alone (practice first).
+    public func order(for mode: LearningMode) -> [Step] {
+        switch mode {
+        case .conversational: steps
+        case .readFirst: steps.filter(\.isPassage) + steps.filter { !$0.isPassage }
+        case .practiceFirst: steps.filter { !$0.isPassage }
+        }
+    }
+
+    /// What the tutor delivers next, given the steps already delivered: in conversational mode
+    /// one section and the task that follows it; in read-first mode all remaining text at once;
+    /// in practice-first mode the next task. Empty when the lesson is finished.
+    public func next(for mode: LearningMode, delivered: Set<String>) -> [Step] {
+        let remaining = order(for: mode).filter { !delivered.contains($0.key) }
+        guard let first = remaining.first else { return [] }
+        switch mode {
+        case .conversational:
+            if first.isPassage, remaining.count > 1, !remaining[1].isPassage { return [first, remaining[1]] }
+            return [first]
+        case .readFirst:
+            let passages = remaining.prefix { $0.isPassage }
+            return passages.isEmpty ? [first] : Array(passages)
+        case .practiceFirst:
+            return [first]
+        }
+    }
+
+    /// The text that teaches a task: the sections between the previous task and this one.
+    public func passages(before task: InteractionID) -> [Step] {
+        guard let index = steps.firstIndex(of: .task(task)) else { return [] }
+        var result: [Step] = []
+        var cursor = index - 1
+        while cursor >= 0, steps[cursor].isPassage {
+            result.insert(steps[cursor], at: 0)
+            cursor -= 1
+        }
+        return result
+    }
+
+    /// Splits Markdown at `## ` headings; text before the first heading takes the lesson title.
+    /// A level-one heading (the lesson title repeated in the file) is dropped.
+    static func sections(of markdown: String, title: String) -> [(String, String)] {
+        var sections: [(String, [Substring])] = []
+        var heading = title
+        var lines: [Substring] = []
+        var inFence = false
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("```") { inFence.toggle() }
+            if !inFence, line.hasPrefix("## ") {
+                sections.append((heading, lines))
+                heading = String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces)
+                lines = [line]
+                continue
+            }
+            if !inFence, line.hasPrefix("# ") { continue }
+            lines.append(line)
+        }
+        sections.append((heading, lines))
+        return sections.compactMap { heading, lines in
+            let text = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : (heading, text)
+        }
+    }
+}
+
+extension LessonScript.Step {
+    public var isPassage: Bool {
+        if case .passage = self { true } else { false }
+    }
+}
