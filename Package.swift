@@ -109,13 +109,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Grading throughput (scripts/bench-grading); a benchmark, not a test.
+        .executableTarget(
+            name: "cairn-bench", dependencies: ["Grading", "Curriculum", "CairnCore"], path: "Benchmarks/Grading",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "CairnCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "GradingTests", dependencies: ["Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "GradingTests", dependencies: ["Grading", "Tutoring", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TutoringTests", dependencies: ["Tutoring", "Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppServicesTests",
-            dependencies: ["AppServices", "Storage", "Curriculum", "CairnCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "CairnCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

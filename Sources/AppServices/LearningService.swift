@@ -22,7 +22,7 @@ public struct LearningService: Sendable {
         public var record: LearnerRecord
         /// The task the learner is expected to answer before moving on, if any.
         public var openTask: InteractionID?
-        /// Every step has been delivered.
+        /// Every step has been delivered and the tutor has closed the lesson.
         public var finished: Bool
         /// The learner's attempts so far at each task of the lesson.
         public var tasks: [InteractionID: TaskStatus]
@@ -33,6 +33,21 @@ public struct LearningService: Sendable {
         public var passed: Bool
         /// The latest answer, so a written answer can be revised rather than retyped.
         public var lastAnswer: Answer?
+
+        public init(attempts: Int, passed: Bool, lastAnswer: Answer?) {
+            self.attempts = attempts
+            self.passed = passed
+            self.lastAnswer = lastAnswer
+        }
+    }
+
+    /// What one action added, with the progress figures a page shows beside the chat.
+    public struct Outcome: Sendable {
+        public var entries: [Entry]
+        /// Attempts per task of the course.
+        public var tally: [InteractionID: AttemptTally]
+        /// Mastery per practised skill of the course.
+        public var mastery: [SkillID: Double]
     }
 
     /// What the learner asks for.
@@ -73,22 +88,37 @@ public struct LearningService: Sendable {
     /// Opens (or resumes) the learner's conversation for a lesson. A new conversation starts
     /// with a welcome and the first step.
     public func open(_ lessonID: LessonID, in courseID: CourseID, for user: UserID, mode: LearningMode? = nil) async throws -> ChatState {
-        let (course, lesson) = try await catalog.openLesson(lessonID, in: courseID, for: user)
+        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
         let now = clock.now()
         try await store.transaction { store in
-            let conversation = try await store.openConversation(Conversation(
-                id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
-                mode: mode ?? .conversational, createdAt: now, updatedAt: now
-            ))
-            let last = try await store.lastSequence(in: conversation.id)
-            guard last == 0 else { return }
-            var outbox = Outbox(conversation: conversation.id, next: 1, at: now)
-            outbox.tutor(tutor.welcome(lesson: lesson, mode: conversation.mode, resumed: false))
-            try await deliverNext(script: LessonScript(lesson: lesson), mode: conversation.mode, delivered: [], course: course, lesson: lesson,
-                                  user: user, store: store, outbox: &outbox)
+            if let existing = try await store.conversation(user: user, course: course.id, lesson: lesson.id) {
+                if let mode, mode != existing.mode { try await store.setMode(mode, of: existing.id, at: now) }
+                return
+            }
+            var outbox = try await start(course: course, lesson: lesson, user: user, mode: mode ?? .conversational, store: store, at: now)
+            try await deliverNext(script: LessonScript(lesson: lesson), mode: mode ?? .conversational, delivered: [], course: course,
+                                  lesson: lesson, user: user, store: store, outbox: &outbox)
             try await store.appendMessages(outbox.records)
         }
         return try await state(lesson: lesson, course: course, user: user)
+    }
+
+    /// Enrols the learner if needed, records the lesson as started and creates its conversation
+    /// with the tutor's welcome (to be followed by the first step).
+    func start(course: Course, lesson: Lesson, user: UserID, mode: LearningMode, store: any CairnStore, at now: Date) async throws -> Outbox {
+        _ = try await store.enrol(Enrolment(userID: user, courseID: course.id, courseVersion: course.version, enrolledAt: now))
+        try await store.recordLessonStarted(LessonProgress(
+            userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
+            status: .started, startedAt: now, completedAt: nil
+        ))
+        let conversation = try await store.openConversation(Conversation(
+            id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
+            mode: mode, createdAt: now, updatedAt: now
+        ))
+        let last = try await store.lastSequence(in: conversation.id)
+        var outbox = Outbox(conversation: conversation, next: last + 1, at: now)
+        if last == 0 { outbox.tutor(tutor.welcome(lesson: lesson, mode: conversation.mode, resumed: false)) }
+        return outbox
     }
 
     /// The conversation as stored, with the learner's record.
@@ -99,35 +129,37 @@ public struct LearningService: Sendable {
 
     func state(lesson: Lesson, course: Course, user: UserID) async throws -> ChatState {
         let now = clock.now()
-        let conversation = try await store.openConversation(Conversation(
+        // Reading never writes: a lesson never opened shows an empty conversation.
+        let conversation = try await store.conversation(user: user, course: course.id, lesson: lesson.id) ?? Conversation(
             id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
             mode: .conversational, createdAt: now, updatedAt: now
-        ))
+        )
         let records = try await store.messages(in: conversation.id, after: 0)
         let entries = try records.map(Self.entry)
         let record = try await learnerRecord(user: user, course: course)
         let script = LessonScript(lesson: lesson)
         let delivered = Set(records.compactMap(\.step))
-        let attempts = try await store.attempts(user: user, course: course.id)
-        let attempted = Set(attempts.map(\.interactionID))
-        let openTask = script.taskIDs.first { delivered.contains("t:\($0.rawValue)") && !attempted.contains($0) }
-        let finished = script.next(for: conversation.mode, delivered: delivered).isEmpty
+        let tally = try await store.attemptTally(user: user, course: course.id)
+        let openTask = script.taskIDs.first { delivered.contains("t:\($0.rawValue)") && tally[$0] == nil }
         var tasks: [InteractionID: TaskStatus] = [:]
-        for attempt in attempts where attempt.lessonID == lesson.id {
-            var status = tasks[attempt.interactionID] ?? TaskStatus(attempts: 0, passed: false, lastAnswer: nil)
-            status.attempts += 1
-            status.passed = status.passed || attempt.passed
-            status.lastAnswer = try? JSONDecoder().decode(Answer.self, from: Data(attempt.answer.utf8))
-            tasks[attempt.interactionID] = status
+        for interaction in lesson.interactions {
+            guard let counts = tally[interaction.id] else { continue }
+            tasks[interaction.id] = TaskStatus(attempts: counts.attempts, passed: counts.passed, lastAnswer: nil)
+        }
+        // Written answers come back into their box, ready to revise.
+        for interaction in lesson.interactions where interaction.content.rubric != nil && tally[interaction.id] != nil {
+            let latest = try await store.attempts(user: user, course: course.id, interaction: interaction.id).last
+            tasks[interaction.id]?.lastAnswer = latest.flatMap { try? JSONDecoder().decode(Answer.self, from: Data($0.answer.utf8)) }
         }
         return ChatState(course: course, lesson: lesson, conversation: conversation, entries: entries, record: record,
-                         openTask: openTask, finished: finished, tasks: tasks)
+                         openTask: openTask, finished: delivered.contains("done"), tasks: tasks)
     }
 
     // MARK: acting
 
-    /// Carries out one action and returns the messages it added, in order.
-    public func perform(_ action: Action, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> [Entry] {
+    /// Carries out one action and returns the messages it added, in order, with the
+    /// learner's progress after it.
+    public func perform(_ action: Action, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> Outcome {
         let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
         if case let .ask(text) = action {
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -159,40 +191,47 @@ public struct LearningService: Sendable {
         let graded = result
 
         let now = clock.now()
-        let records: [ChatMessageRecord] = try await store.transaction { store in
-            _ = try await store.enrol(Enrolment(userID: user, courseID: course.id, courseVersion: course.version, enrolledAt: now))
-            try await store.recordLessonStarted(LessonProgress(userID: user, courseID: course.id, lessonID: lesson.id,
-                                                               courseVersion: course.version, status: .started, startedAt: now, completedAt: nil))
-            var conversation = try await store.openConversation(Conversation(
-                id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
-                mode: .conversational, createdAt: now, updatedAt: now
-            ))
-            let last = try await store.lastSequence(in: conversation.id)
-            var outbox = Outbox(conversation: conversation.id, next: last + 1, at: now)
+        return try await store.transaction { store in
+            var outbox: Outbox
+            var fresh = false
+            if let existing = try await store.conversation(user: user, course: course.id, lesson: lesson.id) {
+                outbox = Outbox(conversation: existing, next: try await store.lastSequence(in: existing.id) + 1, at: now)
+            } else {
+                // Acting on a lesson never opened: start it as opening would.
+                outbox = try await start(course: course, lesson: lesson, user: user, mode: .conversational, store: store, at: now)
+                fresh = true
+            }
             let script = LessonScript(lesson: lesson)
+            var tally: [InteractionID: AttemptTally]?
+            var mastery: [SkillID: Double]?
 
             switch action {
             case .continue:
-                let delivered = Set(try await store.messages(in: conversation.id, after: 0).compactMap(\.step))
-                if let open = try await openTask(script: script, delivered: delivered, user: user, course: course, store: store),
+                let delivered = fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
+                let counts = try await store.attemptTally(user: user, course: course.id)
+                tally = counts
+                if let open = script.taskIDs.first(where: { delivered.contains("t:\($0.rawValue)") && counts[$0] == nil }),
                    let task = lesson.interactions.first(where: { $0.id == open }) {
                     outbox.tutor(tutor.waitingForAnswer(task))
                 } else {
-                    try await deliverNext(script: script, mode: conversation.mode, delivered: delivered, course: course, lesson: lesson,
+                    try await deliverNext(script: script, mode: outbox.conversation.mode, delivered: delivered, course: course, lesson: lesson,
                                           user: user, store: store, outbox: &outbox)
                 }
             case let .answer(_, answer):
                 guard let interaction, let result = graded else { break }
                 outbox.learner(tutor.echo(answer, to: interaction), interaction: interaction.id)
-                let previous = try await store.attempts(user: user, course: course.id, interaction: interaction.id)
+                var counts = try await store.attemptTally(user: user, course: course.id)
+                let previous = counts[interaction.id]?.attempts ?? 0
                 let hints = try await store.hintLevel(user: user, course: course.id, interaction: interaction.id)
                 try await store.insertAttempt(AttemptRecord(
                     id: .random(), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
                     interactionID: interaction.id, context: .practice, answer: try Self.json(answer), score: result.score,
                     maxScore: result.maxScore, passed: result.passed, result: try Self.json(result), hintsUsed: hints, createdAt: now
                 ))
-                try await updateMastery(course: course, interaction: interaction, result: result, hints: hints, user: user, store: store)
-                outbox.tutor(tutor.feedback(for: interaction, result: result, attemptNumber: previous.count + 1, hintsUsed: hints,
+                counts[interaction.id] = AttemptTally(attempts: previous + 1, passed: (counts[interaction.id]?.passed ?? false) || result.passed)
+                tally = counts
+                mastery = try await updateMastery(course: course, interaction: interaction, result: result, hints: hints, user: user, store: store)
+                outbox.tutor(tutor.feedback(for: interaction, result: result, attemptNumber: previous + 1, hintsUsed: hints,
                                             warnings: personalDataWarnings(interaction: interaction, answer: answer, result: result)))
             case .hint:
                 guard let interaction else { break }
@@ -208,11 +247,12 @@ public struct LearningService: Sendable {
                 let hits = index.search(question, limit: 3)
                 outbox.tutor(tutor.reply(to: question, hits: hits, covered: index.isCovered(hits)))
             case let .mode(mode):
-                try await store.setMode(mode, of: conversation.id, at: now)
-                conversation.mode = mode
+                try await store.setMode(mode, of: outbox.conversation.id, at: now)
                 outbox.tutor(tutor.modeChanged(to: mode))
-                let delivered = Set(try await store.messages(in: conversation.id, after: 0).compactMap(\.step))
-                if try await openTask(script: script, delivered: delivered, user: user, course: course, store: store) == nil {
+                let delivered = fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
+                let counts = try await store.attemptTally(user: user, course: course.id)
+                tally = counts
+                if !script.taskIDs.contains(where: { delivered.contains("t:\($0.rawValue)") && counts[$0] == nil }) {
                     try await deliverNext(script: script, mode: mode, delivered: delivered, course: course, lesson: lesson,
                                           user: user, store: store, outbox: &outbox)
                 }
@@ -225,21 +265,24 @@ public struct LearningService: Sendable {
                 guard let interaction else { break }
                 outbox.tutor(tutor.task(interaction, again: true))
             }
+            if fresh, case .continue = action {} else if fresh {
+                // A new conversation also shows the first step, so the chat never looks empty.
+                try await deliverNext(script: script, mode: outbox.conversation.mode, delivered: Set(outbox.records.compactMap(\.step)),
+                                      course: course, lesson: lesson, user: user, store: store, outbox: &outbox)
+            }
             try await store.appendMessages(outbox.records)
-            return outbox.records
+            let finalTally: [InteractionID: AttemptTally]
+            if let tally { finalTally = tally } else { finalTally = try await store.attemptTally(user: user, course: course.id) }
+            let finalMastery: [SkillID: Double]
+            if let mastery { finalMastery = mastery } else {
+                finalMastery = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0.probability) },
+                                          uniquingKeysWith: { a, _ in a })
+            }
+            return Outcome(entries: try outbox.records.map(Self.entry), tally: finalTally, mastery: finalMastery)
         }
-        return try records.map(Self.entry)
     }
 
     // MARK: steps
-
-    /// The first delivered task the learner has not attempted yet.
-    func openTask(script: LessonScript, delivered: Set<String>, user: UserID, course: Course, store: any CairnStore) async throws -> InteractionID? {
-        let pending = script.taskIDs.filter { delivered.contains("t:\($0.rawValue)") }
-        guard !pending.isEmpty else { return nil }
-        let attempted = Set(try await store.attempts(user: user, course: course.id).map(\.interactionID))
-        return pending.first { !attempted.contains($0) }
-    }
 
     func deliverNext(script: LessonScript, mode: LearningMode, delivered: Set<String>, course: Course, lesson: Lesson,
                      user: UserID, store: any CairnStore, outbox: inout Outbox) async throws {
@@ -269,7 +312,8 @@ public struct LearningService: Sendable {
 
     // MARK: mastery
 
-    func updateMastery(course: Course, interaction: Interaction, result: GradeResult, hints: Int, user: UserID, store: any CairnStore) async throws {
+    /// Updates the mastery of the interaction's skills and returns the learner's mastery of every practised skill.
+    func updateMastery(course: Course, interaction: Interaction, result: GradeResult, hints: Int, user: UserID, store: any CairnStore) async throws -> [SkillID: Double] {
         let current = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0) }, uniquingKeysWith: { a, _ in a })
         let credit = KnowledgeTracer.credit(scoreFraction: result.fraction, hintsUsed: hints, hintsAvailable: interaction.hints.count)
         var updated: [SkillMastery] = []
@@ -281,6 +325,9 @@ public struct LearningService: Sendable {
                                         observations: (current[skillID]?.observations ?? 0) + 1, updatedAt: clock.now()))
         }
         try await store.saveMastery(updated)
+        var all = current.mapValues(\.probability)
+        for mastery in updated { all[mastery.skillID] = mastery.probability }
+        return all
     }
 
     public func learnerRecord(user: UserID, course: Course) async throws -> LearnerRecord {
@@ -289,12 +336,12 @@ public struct LearningService: Sendable {
 
     func learnerRecord(user: UserID, course: Course, store: any CairnStore) async throws -> LearnerRecord {
         let progress = try await store.lessonProgress(user: user, course: course.id)
-        let attempts = try await store.attempts(user: user, course: course.id)
+        let tally = try await store.attemptTally(user: user, course: course.id)
         let mastery = try await store.mastery(user: user, course: course.id)
         return LearnerRecord(
             started: Set(progress.map(\.lessonID)),
             completed: Set(progress.filter { $0.status == .completed }.map(\.lessonID)),
-            passed: Set(attempts.filter(\.passed).map(\.interactionID)),
+            passed: Set(tally.filter(\.value.passed).map(\.key)),
             mastery: Dictionary(mastery.map { ($0.skillID, $0.probability) }, uniquingKeysWith: { a, _ in a })
         )
     }
@@ -327,12 +374,12 @@ public struct LearningService: Sendable {
 
 /// Messages being added in one action, numbered in order.
 struct Outbox {
-    let conversation: ConversationID
+    let conversation: Conversation
     var next: Int
     let at: Date
     var records: [ChatMessageRecord] = []
 
-    init(conversation: ConversationID, next: Int, at: Date) {
+    init(conversation: Conversation, next: Int, at: Date) {
         self.conversation = conversation
         self.next = next
         self.at = at
@@ -349,7 +396,7 @@ struct Outbox {
     private mutating func append(_ message: TutorMessage, author: ChatMessageRecord.Author, step: String?, interaction: InteractionID?) {
         // TutorMessage holds only strings, enums and arrays: encoding cannot fail.
         let payload = (try? LearningService.json(message)) ?? "{}"
-        records.append(ChatMessageRecord(conversationID: conversation, sequence: next, author: author, kind: message.kind.rawValue,
+        records.append(ChatMessageRecord(conversationID: conversation.id, sequence: next, author: author, kind: message.kind.rawValue,
                                          step: step, interactionID: interaction, payload: payload, createdAt: at))
         next += 1
     }

@@ -83,6 +83,7 @@ public protocol ProgressRepository: Sendable {
 public protocol LearningRepository: Sendable {
     /// The learner's conversation for a lesson, creating it from `proposed` when there is none.
     func openConversation(_ proposed: Conversation) async throws -> Conversation
+    func conversation(user: UserID, course: CourseID, lesson: LessonID) async throws -> Conversation?
     func setMode(_ mode: LearningMode, of conversation: ConversationID, at date: Date) async throws
     /// Messages after `sequence`, in order.
     func messages(in conversation: ConversationID, after sequence: Int) async throws -> [ChatMessageRecord]
@@ -94,6 +95,8 @@ public protocol LearningRepository: Sendable {
     func insertAttempt(_ attempt: AttemptRecord) async throws
     func attempts(user: UserID, course: CourseID) async throws -> [AttemptRecord]
     func attempts(user: UserID, course: CourseID, interaction: InteractionID) async throws -> [AttemptRecord]
+    /// Per task: how many attempts, and whether any passed (cheaper than loading attempts).
+    func attemptTally(user: UserID, course: CourseID) async throws -> [InteractionID: AttemptTally]
 
     /// Records that hint `level` (from 1) was shown; showing it again changes nothing.
     func recordHint(user: UserID, course: CourseID, interaction: InteractionID, level: Int, at date: Date) async throws
@@ -103,6 +106,17 @@ public protocol LearningRepository: Sendable {
     func mastery(user: UserID, course: CourseID) async throws -> [SkillMastery]
     /// Inserts or replaces the learner's mastery of each skill given.
     func saveMastery(_ mastery: [SkillMastery]) async throws
+}
+
+/// How often a learner has tried a task, and whether they have passed it.
+public struct AttemptTally: Sendable, Equatable {
+    public var attempts: Int
+    public var passed: Bool
+
+    public init(attempts: Int, passed: Bool) {
+        self.attempts = attempts
+        self.passed = passed
+    }
 }
 
 /// Everything AppServices stores, with transactions: a use case that writes more than

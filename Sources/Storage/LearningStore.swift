@@ -19,6 +19,15 @@ extension SQLStore {
         }
     }
 
+    public func conversation(user: UserID, course: CourseID, lesson: LessonID) async throws -> Conversation? {
+        try await withDatabase { db in
+            try await db.select().column("*").from("conversations")
+                .where("user_id", .equal, user.rawValue).where("course_id", .equal, course.rawValue)
+                .where("lesson_id", .equal, lesson.rawValue)
+                .first(decoding: ConversationRow.self)?.domain()
+        }
+    }
+
     public func setMode(_ mode: LearningMode, of conversation: ConversationID, at date: Date) async throws {
         try await withDatabase { db in
             try await db.update("conversations").set("mode", to: mode.rawValue).set("updated_at", to: date.epochMilliseconds)
@@ -70,6 +79,25 @@ extension SQLStore {
                 .where("interaction_id", .equal, interaction.rawValue)
                 .orderBy("created_at").all(decoding: AttemptRow.self).map { try $0.domain() }
         }
+    }
+
+    public func attemptTally(user: UserID, course: CourseID) async throws -> [InteractionID: AttemptTally] {
+        struct Row: Decodable {
+            var interaction_id: String
+            var attempts: Int
+            var passed: Int
+        }
+        let rows = try await withDatabase { db in
+            try await db.select().column("interaction_id")
+                .column(SQLFunction("COUNT", args: SQLLiteral.all), as: "attempts")
+                .column(SQLFunction("SUM", args: SQLRaw("CASE WHEN passed THEN 1 ELSE 0 END")), as: "passed")
+                .from("attempts")
+                .where("user_id", .equal, user.rawValue).where("course_id", .equal, course.rawValue)
+                .groupBy("interaction_id")
+                .all(decoding: Row.self)
+        }
+        return Dictionary(rows.map { (InteractionID(rawValue: $0.interaction_id), AttemptTally(attempts: $0.attempts, passed: $0.passed > 0)) },
+                          uniquingKeysWith: { a, _ in a })
     }
 
     // MARK: hints

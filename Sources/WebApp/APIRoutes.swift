@@ -119,6 +119,7 @@ struct APIRoutes {
 
     func add(to router: Router<CairnRequestContext>) {
         let api = router.group("/api/v1")
+        ChatAPI(environment: environment).add(to: api)
         api.post("/accounts") { request, context -> EditedResponse<UserDTO> in
             let body = try await decodeJSON(SignUpRequest.self, request, context)
             let user = try await accounts.signUp(email: body.email, password: body.password, displayName: body.name)
@@ -187,6 +188,8 @@ func decodeJSON<T: Decodable>(_ type: T.Type, _ request: Request, _ context: Cai
         throw AppError.invalidField(field: fieldPath(context.codingPath), message: "Expected \(jsonTypeName(expected)).")
     } catch let DecodingError.valueNotFound(expected, context) {
         throw AppError.invalidField(field: fieldPath(context.codingPath), message: "Expected \(jsonTypeName(expected)), found null.")
+    } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+        throw AppError.invalidField(field: fieldPath(context.codingPath), message: context.debugDescription.prefix(1).uppercased() + context.debugDescription.dropFirst() + ".")
     } catch {
         throw AppError.invalidField(field: "body", message: "The body is not valid JSON; send a JSON object.")
     }

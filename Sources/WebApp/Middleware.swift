@@ -97,6 +97,9 @@ struct ErrorMiddleware: RouterMiddleware {
     private func wantsJSON(_ request: Request) -> Bool {
         if request.uri.path.hasPrefix("/api/") { return true }
         let accept = request.headers[.accept] ?? ""
+        // A script reading a stream (the chat) gets errors it can read: a JSON problem, even
+        // when not signed in, instead of a redirect to the log-in page.
+        if accept.contains("text/event-stream") { return true }
         return accept.contains("application/json") && !accept.contains("text/html")
     }
 }

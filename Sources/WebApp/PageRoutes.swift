@@ -141,13 +141,15 @@ struct PageRoutes {
             let wantsStream = request.headers[.accept]?.contains("text/event-stream") == true
             do {
                 let action = try ChatRequests.action(from: form, lesson: lesson)
-                let added = try await learning.perform(action, lesson: lessonID, in: courseID, for: user.id)
+                let outcome = try await learning.perform(action, lesson: lessonID, in: courseID, for: user.id)
                 if wantsStream {
-                    let state = try await learning.state(lessonID, in: courseID, for: user.id)
-                    return ChatStream.response(added, renderer: ChatRenderer(course: state.course, lesson: state.lesson, tasks: state.tasks),
-                                               summary: chatSummary(state))
+                    let course = try courses.course(courseID)
+                    let tasks = outcome.tally.mapValues { LearningService.TaskStatus(attempts: $0.attempts, passed: $0.passed, lastAnswer: nil) }
+                    let record = LearnerRecord(started: [], completed: [], passed: Set(outcome.tally.filter(\.value.passed).keys), mastery: outcome.mastery)
+                    return ChatStream.response(outcome.entries, renderer: ChatRenderer(course: course, lesson: lesson, tasks: tasks),
+                                               summary: chatSummary(course: course, lesson: lesson, record: record))
                 }
-                let anchor = added.first.map { "#m\($0.record.sequence)" } ?? ""
+                let anchor = outcome.entries.first.map { "#m\($0.record.sequence)" } ?? ""
                 return Response.redirect(to: Paths.lesson(courseID, lessonID) + anchor, type: .normal)
             } catch let error as AppError {
                 if wantsStream { throw error }
@@ -161,11 +163,11 @@ struct PageRoutes {
         }
     }
 
-    func chatSummary(_ state: LearningService.ChatState) -> ChatStream.Summary {
-        let tasks = state.lesson.interactions
+    func chatSummary(course: Course, lesson: Lesson, record: LearnerRecord) -> ChatStream.Summary {
+        let tasks = lesson.interactions
         return ChatStream.Summary(
-            tasksPassed: tasks.filter { state.tasks[$0.id]?.passed == true }.count, taskCount: tasks.count,
-            skills: masteryViews(state.course, skills: state.lesson.skills, record: state.record)
+            tasksPassed: tasks.filter { record.passed.contains($0.id) }.count, taskCount: tasks.count,
+            skills: masteryViews(course, skills: lesson.skills, record: record)
         )
     }
 
@@ -183,7 +185,7 @@ struct PageRoutes {
             ChatMessageView(html: renderer.html(entry, showActions: entry.record.sequence == lastWithActions))
         }
         let course = state.course, lesson = state.lesson
-        let summary = chatSummary(state)
+        let summary = chatSummary(course: state.course, lesson: state.lesson, record: state.record)
         let next = course.lesson(after: lesson.id)
         return ChatPage(
             title: lesson.title, user: NavUser(user), courseTitle: course.title, courseHref: Paths.course(course.id),

@@ -87,6 +87,7 @@
       if (!response.ok || type.indexOf("text/event-stream") !== 0) {
         var message = "Something went wrong; please try again.";
         try { message = (await response.json()).error.message; } catch (ignored) {}
+        if (response.status === 401) message = "Your session has ended. Log in again to carry on; your work so far is saved.";
         showError(message);
         return;
       }

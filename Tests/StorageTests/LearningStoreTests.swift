@@ -1,0 +1,384 @@
+import AppServices
+import CairnCore
+import Foundation
+import Storage
+import Testing
+
+// Contract tests for the learning-loop tables (migrations 6–9): conversations and their
+// messages, attempts, hint requests and skill mastery. They use `Backend`, `t0` and
+// `makeUser` from StoreContractTests.swift, so every backend added there runs them too.
+
+private let sampleCourse = CourseID(rawValue: "sample-course")
+private let firstLesson = LessonID(rawValue: "first-lesson")
+private let firstCheck = InteractionID(rawValue: "first-check")
+private let redactTask = InteractionID(rawValue: "redact-task")
+
+/// Times with a millisecond part, written as literals so that they are exactly the dates
+/// a millisecond column reads back (t0 + 0.123 could differ from them in the last bit).
+private let atMillis1 = Date(timeIntervalSince1970: 1_800_000_000.123)
+private let atMillis2 = Date(timeIntervalSince1970: 1_800_000_001.456)
+private let atMillis3 = Date(timeIntervalSince1970: 1_800_000_002.789)
+
+private func conversation(for user: UserID, lesson: LessonID = firstLesson, mode: LearningMode = .conversational, at date: Date = t0) -> Conversation {
+    Conversation(
+        id: .random(), userID: user, courseID: sampleCourse, lessonID: lesson, courseVersion: "1.2.0",
+        mode: mode, createdAt: date, updatedAt: date
+    )
+}
+
+private func message(_ conversation: ConversationID, _ sequence: Int, author: ChatMessageRecord.Author = .tutor, kind: String = "passage",
+                     step: String? = nil, interaction: InteractionID? = nil, payload: String = "{}", at date: Date = atMillis1) -> ChatMessageRecord {
+    ChatMessageRecord(conversationID: conversation, sequence: sequence, author: author, kind: kind, step: step,
+                      interactionID: interaction, payload: payload, createdAt: date)
+}
+
+private func attempt(_ user: UserID, _ interaction: InteractionID, course: CourseID = sampleCourse, passed: Bool, at date: Date) -> AttemptRecord {
+    AttemptRecord(
+        id: .random(), userID: user, courseID: course, courseVersion: "1.2.0", lessonID: firstLesson, interactionID: interaction,
+        context: .practice, answer: #"{"choice":"a"}"#, score: passed ? 1 : 0, maxScore: 1, passed: passed,
+        result: #"{"passed":\#(passed)}"#, hintsUsed: 0, createdAt: date
+    )
+}
+
+private func isConflict(_ error: any Error) -> Bool {
+    if case StoreError.conflict = error { return true }
+    return false
+}
+
+private func isMissingReference(_ error: any Error) -> Bool {
+    if case StoreError.missingReference = error { return true }
+    return false
+}
+
+@Suite("Learning store contract")
+struct LearningStoreTests {
+    // MARK: conversations
+
+    @Test("a conversation is opened once per learner and lesson; a second proposal gets the first", arguments: Backend.allCases)
+    func openConversationIsIdempotent(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("conv@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            #expect(try await store.conversation(user: user.id, course: sampleCourse, lesson: firstLesson) == nil)
+
+            let first = conversation(for: user.id)
+            #expect(try await store.openConversation(first) == first)
+
+            let second = conversation(for: user.id, mode: .practiceFirst, at: t0 + 60)
+            let reopened = try await store.openConversation(second)
+            #expect(reopened == first)
+            #expect(reopened.id != second.id)
+            #expect(reopened.mode == .conversational)
+            #expect(try await store.conversation(user: user.id, course: sampleCourse, lesson: firstLesson) == first)
+
+            // Another lesson is another conversation.
+            let other = conversation(for: user.id, lesson: LessonID(rawValue: "second-lesson"), mode: .readFirst)
+            #expect(try await store.openConversation(other) == other)
+            #expect(try await store.conversation(user: user.id, course: sampleCourse, lesson: other.lessonID) == other)
+            #expect(try await store.conversation(user: user.id, course: CourseID(rawValue: "other-course"), lesson: firstLesson) == nil)
+        }
+    }
+
+    @Test("setMode persists the mode and the time of the change", arguments: Backend.allCases)
+    func setMode(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("mode@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let opened = try await store.openConversation(conversation(for: user.id))
+            try await store.setMode(.readFirst, of: opened.id, at: atMillis2)
+            let found = try #require(try await store.conversation(user: user.id, course: sampleCourse, lesson: firstLesson))
+            #expect(found.mode == .readFirst)
+            #expect(found.updatedAt == atMillis2)
+            #expect(found.createdAt == t0)
+            #expect(found.id == opened.id)
+            try await store.setMode(.practiceFirst, of: opened.id, at: atMillis3)
+            #expect(try await store.conversation(user: user.id, course: sampleCourse, lesson: firstLesson)?.mode == .practiceFirst)
+        }
+    }
+
+    // MARK: messages
+
+    @Test("messages come back in sequence order with every field intact", arguments: Backend.allCases)
+    func messagesRoundTrip(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("msg@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let opened = try await store.openConversation(conversation(for: user.id))
+            #expect(try await store.lastSequence(in: opened.id) == 0)
+            #expect(try await store.messages(in: opened.id, after: 0).isEmpty)
+
+            let passage = message(opened.id, 1, kind: "passage", step: "p0", payload: #"{"blocks":[{"markdown":"Plain **text**"}]}"#, at: atMillis1)
+            let taskMessage = message(opened.id, 2, kind: "task", step: "t:first-check", interaction: firstCheck, payload: #"{"kind":"task"}"#, at: atMillis2)
+            let answer = message(opened.id, 3, author: .learner, kind: "answer", step: nil, interaction: firstCheck,
+                                 payload: #"{"text":"Zoë said \"<b>ünïcode</b>\" ✓\nnew line"}"#, at: atMillis3)
+            let question = message(opened.id, 4, author: .learner, kind: "question", step: nil, interaction: nil, payload: #"{"q":"why?"}"#, at: atMillis3)
+            // Out of order, in two batches: the store orders by sequence, not by arrival.
+            try await store.appendMessages([taskMessage, passage])
+            try await store.appendMessages([question, answer])
+            try await store.appendMessages([])
+
+            let all = try await store.messages(in: opened.id, after: 0)
+            #expect(all == [passage, taskMessage, answer, question])
+            #expect(all.map(\.sequence) == [1, 2, 3, 4])
+            #expect(all[0].interactionID == nil)
+            #expect(all[0].step == "p0")
+            #expect(all[2].step == nil)
+            #expect(all[2].author == .learner)
+            #expect(all[0].createdAt == atMillis1, "kept to the millisecond")
+            #expect(try await store.messages(in: opened.id, after: 2) == [answer, question])
+            #expect(try await store.messages(in: opened.id, after: 4).isEmpty)
+            #expect(try await store.lastSequence(in: opened.id) == 4)
+            #expect(try await store.lastSequence(in: .random()) == 0)
+        }
+    }
+
+    @Test("a sequence number already taken is a conflict; inside a transaction nothing of the batch stays", arguments: Backend.allCases)
+    func sequenceConflict(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("seq@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let opened = try await store.openConversation(conversation(for: user.id))
+            let original = message(opened.id, 1, payload: #"{"original":true}"#)
+            try await store.appendMessages([original])
+
+            // On its own: the taken number is refused and the stored message is unchanged.
+            await #expect {
+                try await store.appendMessages([message(opened.id, 1, payload: #"{"original":false}"#)])
+            } throws: { isConflict($0) }
+            #expect(try await store.messages(in: opened.id, after: 0) == [original])
+
+            // One batch with a fresh number and a taken one: nothing of it is stored.
+            await #expect {
+                try await store.transaction { tx in
+                    try await tx.appendMessages([message(opened.id, 2), message(opened.id, 1, payload: #"{"dup":1}"#)])
+                }
+            } throws: { isConflict($0) }
+            #expect(try await store.messages(in: opened.id, after: 0) == [original])
+
+            // Two calls in one transaction, the second conflicting: the first is rolled back too.
+            await #expect {
+                try await store.transaction { tx in
+                    try await tx.appendMessages([message(opened.id, 2, kind: "feedback"), message(opened.id, 3, kind: "note")])
+                    try await tx.appendMessages([message(opened.id, 1, payload: #"{"dup":2}"#)])
+                }
+            } throws: { isConflict($0) }
+            #expect(try await store.messages(in: opened.id, after: 0) == [original])
+            #expect(try await store.lastSequence(in: opened.id) == 1)
+        }
+    }
+
+    // MARK: attempts
+
+    @Test("attempts round-trip every field, per course and per task", arguments: Backend.allCases)
+    func attemptsRoundTrip(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("att@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let wrong = AttemptRecord(
+                id: .random(), userID: user.id, courseID: sampleCourse, courseVersion: "1.2.0", lessonID: firstLesson, interactionID: firstCheck,
+                context: .practice, answer: #"{"choice":"a"}"#, score: 0, maxScore: 1, passed: false,
+                result: #"{"passed":false,"feedback":"That one is the distractor."}"#, hintsUsed: 0, createdAt: atMillis1
+            )
+            let right = AttemptRecord(
+                id: .random(), userID: user.id, courseID: sampleCourse, courseVersion: "1.2.0", lessonID: firstLesson, interactionID: firstCheck,
+                context: .practice, answer: #"{"choice":"b"}"#, score: 1, maxScore: 1, passed: true,
+                result: #"{"passed":true}"#, hintsUsed: 2, createdAt: atMillis2
+            )
+            let exam = AttemptRecord(
+                id: .random(), userID: user.id, courseID: sampleCourse, courseVersion: "1.1.0", lessonID: nil, interactionID: redactTask,
+                context: .exam, answer: #"{"spans":[[5,17]]}"#, score: 2.5, maxScore: 4, passed: false,
+                result: #"{"passed":false,"score":2.5}"#, hintsUsed: 1, createdAt: atMillis3
+            )
+            let elsewhere = attempt(user.id, firstCheck, course: CourseID(rawValue: "other-course"), passed: true, at: atMillis1)
+            try await store.insertAttempt(exam)
+            try await store.insertAttempt(right)
+            try await store.insertAttempt(wrong)
+            try await store.insertAttempt(elsewhere)
+
+            let all = try await store.attempts(user: user.id, course: sampleCourse)
+            #expect(all == [wrong, right, exam])
+            #expect(all.map(\.passed) == [false, true, false])
+            #expect(all.map(\.context) == [.practice, .practice, .exam])
+            #expect(all.map(\.hintsUsed) == [0, 2, 1])
+            #expect(all[2].lessonID == nil)
+            #expect(all[2].score == 2.5)
+            #expect(all[2].maxScore == 4)
+            #expect(all[0].createdAt == atMillis1)
+            #expect(try await store.attempts(user: user.id, course: sampleCourse, interaction: firstCheck) == [wrong, right])
+            #expect(try await store.attempts(user: user.id, course: sampleCourse, interaction: redactTask) == [exam])
+            #expect(try await store.attempts(user: user.id, course: sampleCourse, interaction: InteractionID(rawValue: "never-tried")).isEmpty)
+            #expect(try await store.attempts(user: user.id, course: elsewhere.courseID) == [elsewhere])
+        }
+    }
+
+    @Test("attempts are append-only: identical answers with new ids all stay, a reused id is refused", arguments: Backend.allCases)
+    func attemptsAppendOnly(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("append@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let first = attempt(user.id, firstCheck, passed: false, at: atMillis1)
+            var second = first
+            second.id = .random()
+            second.createdAt = atMillis2
+            try await store.insertAttempt(first)
+            try await store.insertAttempt(second)
+            #expect(try await store.attempts(user: user.id, course: sampleCourse, interaction: firstCheck) == [first, second])
+
+            var rewrite = first
+            rewrite.passed = true
+            rewrite.score = 1
+            await #expect { try await store.insertAttempt(rewrite) } throws: { isConflict($0) }
+            #expect(try await store.attempts(user: user.id, course: sampleCourse) == [first, second])
+        }
+    }
+
+    @Test("the tally counts attempts per task and a task is passed if any attempt passed", arguments: Backend.allCases)
+    func attemptTally(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("tally@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            #expect(try await store.attemptTally(user: user.id, course: sampleCourse).isEmpty)
+            let never = InteractionID(rawValue: "write-prompt")
+            try await store.insertAttempt(attempt(user.id, firstCheck, passed: false, at: atMillis1))
+            try await store.insertAttempt(attempt(user.id, firstCheck, passed: true, at: atMillis2))
+            try await store.insertAttempt(attempt(user.id, firstCheck, passed: false, at: atMillis3))
+            try await store.insertAttempt(attempt(user.id, redactTask, passed: false, at: atMillis1))
+            try await store.insertAttempt(attempt(user.id, redactTask, passed: false, at: atMillis2))
+            try await store.insertAttempt(attempt(user.id, never, course: CourseID(rawValue: "other-course"), passed: true, at: atMillis1))
+            let tally = try await store.attemptTally(user: user.id, course: sampleCourse)
+            #expect(tally == [
+                firstCheck: AttemptTally(attempts: 3, passed: true),
+                redactTask: AttemptTally(attempts: 2, passed: false),
+            ])
+            #expect(tally[never] == nil, "another course's attempts are not counted")
+        }
+    }
+
+    // MARK: hints
+
+    @Test("a hint level is recorded once and the highest level shown is returned", arguments: Backend.allCases)
+    func hints(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("hint@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: firstCheck) == 0)
+            try await store.recordHint(user: user.id, course: sampleCourse, interaction: firstCheck, level: 1, at: t0)
+            try await store.recordHint(user: user.id, course: sampleCourse, interaction: firstCheck, level: 1, at: t0 + 10)
+            #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: firstCheck) == 1)
+            try await store.recordHint(user: user.id, course: sampleCourse, interaction: firstCheck, level: 3, at: t0 + 20)
+            try await store.recordHint(user: user.id, course: sampleCourse, interaction: firstCheck, level: 2, at: t0 + 30)
+            try await store.recordHint(user: user.id, course: sampleCourse, interaction: firstCheck, level: 2, at: t0 + 40)
+            #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: firstCheck) == 3)
+            #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: redactTask) == 0)
+            #expect(try await store.hintLevel(user: user.id, course: CourseID(rawValue: "other-course"), interaction: firstCheck) == 0)
+        }
+    }
+
+    // MARK: mastery
+
+    @Test("mastery is inserted, then replaced, and listed by skill", arguments: Backend.allCases)
+    func masteryUpsert(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("mastery@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            #expect(try await store.mastery(user: user.id, course: sampleCourse).isEmpty)
+            let practice = SkillMastery(userID: user.id, courseID: sampleCourse, skillID: SkillID(rawValue: "practice"), probability: 0.3,
+                                        observations: 1, updatedAt: atMillis1)
+            let basics = SkillMastery(userID: user.id, courseID: sampleCourse, skillID: SkillID(rawValue: "basics"), probability: 0.4,
+                                      observations: 1, updatedAt: atMillis1)
+            let otherCourse = SkillMastery(userID: user.id, courseID: CourseID(rawValue: "other-course"), skillID: SkillID(rawValue: "basics"),
+                                           probability: 0.99, observations: 7, updatedAt: atMillis1)
+            try await store.saveMastery([practice, basics, otherCourse])
+            try await store.saveMastery([])
+            #expect(try await store.mastery(user: user.id, course: sampleCourse) == [basics, practice])
+
+            var better = basics
+            better.probability = 0.8125
+            better.observations = 2
+            better.updatedAt = atMillis2
+            try await store.saveMastery([better])
+            #expect(try await store.mastery(user: user.id, course: sampleCourse) == [better, practice])
+            #expect(try await store.mastery(user: user.id, course: otherCourse.courseID) == [otherCourse])
+        }
+    }
+
+    // MARK: references and isolation
+
+    @Test("rows for an unknown learner or conversation are refused by the foreign keys", arguments: Backend.allCases)
+    func foreignKeys(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let ghost = UserID.random()
+            await #expect { _ = try await store.openConversation(conversation(for: ghost)) } throws: { isMissingReference($0) }
+            await #expect {
+                try await store.appendMessages([message(.random(), 1)])
+            } throws: { isMissingReference($0) }
+            await #expect {
+                try await store.insertAttempt(attempt(ghost, firstCheck, passed: true, at: atMillis1))
+            } throws: { isMissingReference($0) }
+            await #expect {
+                try await store.saveMastery([SkillMastery(userID: ghost, courseID: sampleCourse, skillID: SkillID(rawValue: "basics"),
+                                                          probability: 0.5, observations: 1, updatedAt: t0)])
+            } throws: { isMissingReference($0) }
+            await #expect {
+                try await store.recordHint(user: ghost, course: sampleCourse, interaction: firstCheck, level: 1, at: t0)
+            } throws: { isMissingReference($0) }
+
+            let found = try await store.conversation(user: ghost, course: sampleCourse, lesson: firstLesson)
+            let attempts = try await store.attempts(user: ghost, course: sampleCourse)
+            let mastery = try await store.mastery(user: ghost, course: sampleCourse)
+            let hints = try await store.hintLevel(user: ghost, course: sampleCourse, interaction: firstCheck)
+            #expect(found == nil)
+            #expect(attempts.isEmpty)
+            #expect(mastery.isEmpty)
+            #expect(hints == 0)
+        }
+    }
+
+    @Test("one learner's conversations, attempts, hints and mastery never show in another's", arguments: Backend.allCases)
+    func learnersAreIsolated(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let ada = makeUser("ada@example.org")
+            let bob = makeUser("bob@example.org")
+            try await store.insertUser(ada, passwordHash: "h")
+            try await store.insertUser(bob, passwordHash: "h")
+
+            let adaConversation = try await store.openConversation(conversation(for: ada.id, mode: .readFirst))
+            #expect(try await store.conversation(user: bob.id, course: sampleCourse, lesson: firstLesson) == nil)
+            let bobConversation = try await store.openConversation(conversation(for: bob.id))
+            #expect(bobConversation.id != adaConversation.id)
+            #expect(bobConversation.mode == .conversational)
+
+            let adaMessages = [message(adaConversation.id, 1), message(adaConversation.id, 2, author: .learner, kind: "question")]
+            try await store.appendMessages(adaMessages)
+            // Sequence numbers are per conversation: Bob's 1 does not clash with Ada's.
+            let bobMessage = message(bobConversation.id, 1, kind: "note")
+            try await store.appendMessages([bobMessage])
+            #expect(try await store.messages(in: adaConversation.id, after: 0) == adaMessages)
+            #expect(try await store.messages(in: bobConversation.id, after: 0) == [bobMessage])
+            #expect(try await store.lastSequence(in: bobConversation.id) == 1)
+
+            let adaAttempt = attempt(ada.id, firstCheck, passed: true, at: atMillis1)
+            try await store.insertAttempt(adaAttempt)
+            try await store.recordHint(user: ada.id, course: sampleCourse, interaction: firstCheck, level: 2, at: t0)
+            let adaMastery = SkillMastery(userID: ada.id, courseID: sampleCourse, skillID: SkillID(rawValue: "basics"), probability: 0.9,
+                                          observations: 3, updatedAt: t0)
+            try await store.saveMastery([adaMastery])
+
+            #expect(try await store.attempts(user: bob.id, course: sampleCourse).isEmpty)
+            #expect(try await store.attempts(user: bob.id, course: sampleCourse, interaction: firstCheck).isEmpty)
+            #expect(try await store.attemptTally(user: bob.id, course: sampleCourse).isEmpty)
+            #expect(try await store.hintLevel(user: bob.id, course: sampleCourse, interaction: firstCheck) == 0)
+            #expect(try await store.mastery(user: bob.id, course: sampleCourse).isEmpty)
+
+            // Bob's own mastery of the same skill is a separate row, and Ada's is unchanged.
+            let bobMastery = SkillMastery(userID: bob.id, courseID: sampleCourse, skillID: SkillID(rawValue: "basics"), probability: 0.2,
+                                          observations: 1, updatedAt: t0)
+            try await store.saveMastery([bobMastery])
+            #expect(try await store.mastery(user: bob.id, course: sampleCourse) == [bobMastery])
+            #expect(try await store.mastery(user: ada.id, course: sampleCourse) == [adaMastery])
+            #expect(try await store.attempts(user: ada.id, course: sampleCourse) == [adaAttempt])
+            #expect(try await store.attemptTally(user: ada.id, course: sampleCourse) == [firstCheck: AttemptTally(attempts: 1, passed: true)])
+            #expect(try await store.hintLevel(user: ada.id, course: sampleCourse, interaction: firstCheck) == 2)
+        }
+    }
+}
