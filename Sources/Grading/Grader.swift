@@ -12,6 +12,7 @@ public final class Grader: Sendable {
     public static let rubricPassMark = 0.7
 
     private let patterns = Mutex<[String: NSRegularExpression]>([:])
+    private let spanKeys = Mutex<[String: SpanScorer.LocatedKey]>([:])
 
     public init() {}
 
@@ -40,10 +41,10 @@ public final class Grader: Sendable {
             return try gradeRubric(rubric, text: text, context: interaction.prompt + "\n" + scenario)
         case let .critique(material, errors):
             guard case let .spans(marks) = answer else { throw .wrongAnswerKind(expected: "marked passages of the text") }
-            return try SpanScorer(mode: .critique, material: material, key: errors).grade(marks)
+            return try SpanScorer(mode: .critique, located: located(interaction, material, errors)).grade(marks)
         case let .redaction(material, spans):
             guard case let .spans(marks) = answer else { throw .wrongAnswerKind(expected: "marked passages of the text") }
-            return try SpanScorer(mode: .redaction, material: material, key: spans).grade(marks)
+            return try SpanScorer(mode: .redaction, located: located(interaction, material, spans)).grade(marks)
         }
     }
 
@@ -184,7 +185,7 @@ public final class Grader: Sendable {
         case let .containsAny(terms):
             for term in terms {
                 let folded = Folding.fold(term)
-                if text.folded.contains(folded) {
+                if Folding.contains(text.folded, folded) {
                     return (true, [Evidence(kind: .matched, text: term, context: text.sentence(containing: folded))])
                 }
             }
@@ -194,7 +195,7 @@ public final class Grader: Sendable {
             var all = true
             for term in terms {
                 let folded = Folding.fold(term)
-                if text.folded.contains(folded) {
+                if Folding.contains(text.folded, folded) {
                     evidence.append(Evidence(kind: .matched, text: term, context: text.sentence(containing: folded)))
                 } else {
                     all = false
@@ -205,7 +206,7 @@ public final class Grader: Sendable {
         case let .mustNotContain(terms):
             let found = terms.compactMap { term -> Evidence? in
                 let folded = Folding.fold(term)
-                guard text.folded.contains(folded) else { return nil }
+                guard Folding.contains(text.folded, folded) else { return nil }
                 return Evidence(kind: .forbidden, text: term, context: text.sentence(containing: folded))
             }
             return (found.isEmpty, found)
@@ -230,6 +231,15 @@ public final class Grader: Sendable {
         }
     }
 
+    /// A task's material and key, located once per process.
+    private func located(_ interaction: Interaction, _ material: String, _ quotes: [QuotedSpan]) -> SpanScorer.LocatedKey {
+        let cacheKey = "\(interaction.file):\(interaction.line):\(interaction.id.rawValue)"
+        if let found = spanKeys.withLock({ $0[cacheKey] }), found.material.count == material.count { return found }
+        let located = SpanScorer.LocatedKey(material: material, key: quotes)
+        spanKeys.withLock { $0[cacheKey] = located }
+        return located
+    }
+
     /// Patterns are compiled once per process; the validator has already checked that they compile.
     private func compiled(_ pattern: String) -> NSRegularExpression? {
         if let regex = patterns.withLock({ $0[pattern] }) { return regex }
@@ -243,8 +253,8 @@ public final class Grader: Sendable {
 enum NumberReader {
     static func read(_ text: String, unit: String?) -> Double? {
         var body = text
-        if let unit, !unit.isEmpty, let range = body.range(of: unit, options: [.caseInsensitive, .backwards]) {
-            body.removeSubrange(range)
+        if let unit, !unit.isEmpty, body.lowercased().hasSuffix(unit.lowercased()) {
+            body = String(body.dropLast(unit.count))
         }
         body = body.filter { !$0.isWhitespace && !"%£$€¥".contains($0) }
         body = body.replacingOccurrences(of: "\u{2212}", with: "-")

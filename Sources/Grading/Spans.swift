@@ -98,25 +98,39 @@ struct SpanScorer {
         case critique
     }
 
+    /// A material split into characters with its key located: computed once per task.
+    struct LocatedKey: Sendable {
+        let material: [Character]
+        let key: [(QuotedSpan, CharacterSpan)]
+
+        init(material text: String, key quotes: [QuotedSpan]) {
+            material = Array(text)
+            var located: [(QuotedSpan, CharacterSpan)] = []
+            var searchFrom: [String: Int] = [:]
+            for quote in quotes {
+                // The same phrase quoted twice means its second occurrence.
+                let from = searchFrom[quote.quote] ?? 0
+                if let span = Material.locate(quote.quote, in: text, from: from) {
+                    located.append((quote, span))
+                    searchFrom[quote.quote] = span.end
+                }
+            }
+            key = located
+        }
+    }
+
     let mode: Mode
     let material: [Character]
     let key: [(QuotedSpan, CharacterSpan)]
 
-    init(mode: Mode, material: String, key quotes: [QuotedSpan]) {
+    init(mode: Mode, located: LocatedKey) {
         self.mode = mode
-        let text = material
-        self.material = Array(text)
-        var located: [(QuotedSpan, CharacterSpan)] = []
-        var searchFrom: [String: Int] = [:]
-        for quote in quotes {
-            // The same phrase quoted twice means its second occurrence.
-            let from = searchFrom[quote.quote] ?? 0
-            if let span = Material.locate(quote.quote, in: text, from: from) {
-                located.append((quote, span))
-                searchFrom[quote.quote] = span.end
-            }
-        }
-        key = located
+        material = located.material
+        key = located.key
+    }
+
+    init(mode: Mode, material: String, key quotes: [QuotedSpan]) {
+        self.init(mode: mode, located: LocatedKey(material: material, key: quotes))
     }
 
     func grade(_ marks: [CharacterSpan]) throws(GradingError) -> GradeResult {
