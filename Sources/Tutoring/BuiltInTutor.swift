@@ -323,8 +323,8 @@ public struct BuiltInTutor: Sendable {
                                 interaction: interaction.id, actions: [.showText])
         }
         let index = min(max(level, 1), interaction.hints.count) - 1
-        let names = ["Nudge", "More specific", "Worked example"]
-        let name = index == interaction.hints.count - 1 && interaction.hints.count >= 3 ? "Worked example" : names[min(index, 1)]
+        let isWorkedExample = index == interaction.hints.count - 1 && interaction.hints.count >= 3
+        let name = index == 0 ? "Nudge" : isWorkedExample ? "Worked example" : "More specific"
         var blocks: [Block] = [.heading("Hint \(index + 1) of \(interaction.hints.count): \(name)"), .courseMarkdown(interaction.hints[index])]
         if level > interaction.hints.count {
             blocks.insert(.paragraph([.text("That was the last hint; here it is again.")]), at: 0)

@@ -84,28 +84,13 @@ public struct LessonScript: Sendable {
         return result
     }
 
-    /// Splits Markdown at `## ` headings; text before the first heading takes the lesson title.
-    /// A level-one heading (the lesson title repeated in the file) is dropped.
+    /// Splits Markdown at `## ` headings (by the rule retrieval uses too); each section keeps
+    /// its heading line so it renders as it does in the lesson.
     static func sections(of markdown: String, title: String) -> [(String, String)] {
-        var sections: [(String, [Substring])] = []
-        var heading = title
-        var lines: [Substring] = []
-        var inFence = false
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("```") { inFence.toggle() }
-            if !inFence, line.hasPrefix("## ") {
-                sections.append((heading, lines))
-                heading = String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces)
-                lines = [line]
-                continue
-            }
-            if !inFence, line.hasPrefix("# ") { continue }
-            lines.append(line)
-        }
-        sections.append((heading, lines))
-        return sections.compactMap { heading, lines in
+        MarkdownSections.split(markdown, title: title).compactMap { section in
+            let lines = (section.headingLine.map { [$0] } ?? []) + section.lines.map(\.text)
             let text = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-            return text.isEmpty ? nil : (heading, text)
+            return text.isEmpty ? nil : (section.heading, text)
         }
     }
 }

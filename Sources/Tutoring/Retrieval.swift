@@ -234,26 +234,9 @@ extension CourseIndex {
         let markdown = lesson.blocks.compactMap { block -> String? in
             if case let .markdown(text) = block { text } else { nil }
         }.joined(separator: "\n\n")
-
-        var sections: [(heading: String, lines: [String])] = [(lesson.title, [])]
-        var openFence: Fence?
-        for rawLine in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
-            let line = String(rawLine)
-            if let fence = openFence {
-                if fence.isClosed(by: line) { openFence = nil }
-                continue
-            }
-            if let fence = Fence(line) {
-                openFence = fence
-                continue
-            }
-            if let heading = headingText(line, level: 2) {
-                sections.append((heading, []))
-                continue
-            }
-            // The lesson's `# Title` repeats what every passage already carries.
-            if headingText(line, level: 1) != nil { continue }
-            sections[sections.count - 1].lines.append(line)
+        // Fenced blocks (examples, code) are left out: a question is answered from the prose.
+        let sections = MarkdownSections.split(markdown, title: lesson.title).map { section in
+            (heading: section.heading, lines: section.lines.filter { !$0.fenced }.map(\.text))
         }
 
         var passages: [Passage] = []
@@ -304,44 +287,11 @@ extension CourseIndex {
         return groups
     }
 
-    /// The text of an ATX heading of exactly `level` (`## Title ##` → "Title"), or nil.
-    private static func headingText(_ line: String, level: Int) -> String? {
-        let trimmed = line.drop { $0 == " " }
-        guard line.count - trimmed.count <= 3 else { return nil }
-        let marker = String(repeating: "#", count: level)
-        guard trimmed.hasPrefix(marker + " ") || trimmed.hasPrefix(marker + "\t") else { return nil }
-        var text = trimmed.dropFirst(level).trimmingCharacters(in: .whitespaces)
-        while text.hasSuffix("#") { text.removeLast() }
-        text = text.trimmingCharacters(in: .whitespaces)
-        return text.isEmpty ? nil : text
-    }
-
     /// "The context window: what the model can see" → "the-context-window-what-the-model-can-see".
     /// The HTML id of a heading: folded words joined by hyphens.
     public static func slug(_ heading: String) -> String {
         let folded = heading.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
         return folded.split { !($0.isLetter || $0.isNumber) }.joined(separator: "-")
-    }
-
-    /// An opening code fence (three or more backticks or tildes, indented at most three
-    /// spaces), the same rule the course loader uses.
-    private struct Fence {
-        let character: Character
-        let length: Int
-
-        init?(_ line: String) {
-            let trimmed = line.drop { $0 == " " }
-            guard line.count - trimmed.count <= 3, let first = trimmed.first, first == "`" || first == "~" else { return nil }
-            let run = trimmed.prefix { $0 == first }.count
-            guard run >= 3 else { return nil }
-            character = first
-            length = run
-        }
-
-        func isClosed(by line: String) -> Bool {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            return trimmed.count >= length && trimmed.allSatisfy { $0 == character }
-        }
     }
 }
 
