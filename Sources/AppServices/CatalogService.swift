@@ -43,13 +43,18 @@ public struct CatalogService: Sendable {
         let (course, found) = try self.lesson(lesson, in: courseID)
         let now = clock.now()
         try await store.transaction { store in
-            _ = try await store.enrol(Enrolment(userID: user, courseID: course.id, courseVersion: course.version, enrolledAt: now))
-            try await store.recordLessonStarted(LessonProgress(
-                userID: user, courseID: course.id, lessonID: found.id, courseVersion: course.version,
-                status: .started, startedAt: now, completedAt: nil
-            ))
+            try await Self.recordStart(of: found, in: course, for: user, at: now, store: store)
         }
         return (course, found)
+    }
+
+    /// Enrols the learner if needed and records the lesson as started (the first start is kept).
+    static func recordStart(of lesson: Lesson, in course: Course, for user: UserID, at now: Date, store: any CairnStore) async throws {
+        _ = try await store.enrol(Enrolment(userID: user, courseID: course.id, courseVersion: course.version, enrolledAt: now))
+        try await store.recordLessonStarted(LessonProgress(
+            userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
+            status: .started, startedAt: now, completedAt: nil
+        ))
     }
 
     public func completeLesson(_ lesson: LessonID, in courseID: CourseID, for user: UserID) async throws {

@@ -48,6 +48,12 @@ public struct LearningService: Sendable {
         public var tally: [InteractionID: AttemptTally]
         /// Mastery per practised skill of the course.
         public var mastery: [SkillID: Double]
+
+        /// What the outcome tells of the learner's record (passed tasks and mastery; lesson
+        /// progress is not part of it).
+        public var record: LearnerRecord {
+            LearnerRecord(started: [], completed: [], passed: Set(tally.filter(\.value.passed).keys), mastery: mastery)
+        }
     }
 
     /// What the learner asks for.
@@ -106,11 +112,7 @@ public struct LearningService: Sendable {
     /// Enrols the learner if needed, records the lesson as started and creates its conversation
     /// with the tutor's welcome (to be followed by the first step).
     func start(course: Course, lesson: Lesson, user: UserID, mode: LearningMode, store: any CairnStore, at now: Date) async throws -> Outbox {
-        _ = try await store.enrol(Enrolment(userID: user, courseID: course.id, courseVersion: course.version, enrolledAt: now))
-        try await store.recordLessonStarted(LessonProgress(
-            userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
-            status: .started, startedAt: now, completedAt: nil
-        ))
+        try await CatalogService.recordStart(of: lesson, in: course, for: user, at: now, store: store)
         let conversation = try await store.openConversation(Conversation(
             id: .random(), userID: user, courseID: course.id, lessonID: lesson.id, courseVersion: course.version,
             mode: mode, createdAt: now, updatedAt: now
@@ -136,11 +138,10 @@ public struct LearningService: Sendable {
         )
         let records = try await store.messages(in: conversation.id, after: 0)
         let entries = try records.map(Self.entry)
-        let record = try await learnerRecord(user: user, course: course)
-        let script = LessonScript(lesson: lesson)
-        let delivered = Set(records.compactMap(\.step))
         let tally = try await store.attemptTally(user: user, course: course.id)
-        let openTask = script.taskIDs.first { delivered.contains("t:\($0.rawValue)") && tally[$0] == nil }
+        let record = try await learnerRecord(user: user, course: course, tally: tally, store: store)
+        let delivered = Set(records.compactMap(\.step))
+        let openTask = LessonScript(lesson: lesson).openTask(delivered: delivered, attempted: tally)
         var tasks: [InteractionID: TaskStatus] = [:]
         for interaction in lesson.interactions {
             guard let counts = tally[interaction.id] else { continue }
@@ -161,24 +162,17 @@ public struct LearningService: Sendable {
     /// learner's progress after it.
     public func perform(_ action: Action, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> Outcome {
         let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
-        if case let .ask(text) = action {
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { throw AppError.invalidField(field: "question", message: "Type a question first.") }
-            guard trimmed.count <= Self.maxQuestionLength else {
+        let question = if case let .ask(text) = action { text.trimmingCharacters(in: .whitespacesAndNewlines) } else { "" }
+        if case .ask = action {
+            guard !question.isEmpty else { throw AppError.invalidField(field: "question", message: "Type a question first.") }
+            guard question.count <= Self.maxQuestionLength else {
                 throw AppError.invalidField(field: "question", message: "Keep questions under \(Self.maxQuestionLength) characters.")
             }
         }
-        let interaction: Interaction? = try {
-            switch action {
-            case let .answer(id, _), let .hint(id), let .showText(id), let .practise(id):
-                guard let found = lesson.interactions.first(where: { $0.id == id }) else {
-                    throw AppError.invalidField(field: "interaction", message: "'\(id)' is not a task of this lesson; answer a task shown in the conversation.")
-                }
-                return found
-            default:
-                return nil
-            }
-        }()
+        let interaction: Interaction? = switch action {
+        case let .answer(id, _), let .hint(id), let .showText(id), let .practise(id): try Self.task(id.rawValue, in: lesson)
+        default: nil
+        }
         // Grade before opening the transaction: grading is pure and a bad answer writes nothing.
         var result: GradeResult?
         if case let .answer(_, answer) = action, let interaction {
@@ -210,7 +204,7 @@ public struct LearningService: Sendable {
                 let delivered = fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
                 let counts = try await store.attemptTally(user: user, course: course.id)
                 tally = counts
-                if let open = script.taskIDs.first(where: { delivered.contains("t:\($0.rawValue)") && counts[$0] == nil }),
+                if let open = script.openTask(delivered: delivered, attempted: counts),
                    let task = lesson.interactions.first(where: { $0.id == open }) {
                     outbox.tutor(tutor.waitingForAnswer(task))
                 } else {
@@ -240,8 +234,7 @@ public struct LearningService: Sendable {
                     try await store.recordHint(user: user, course: course.id, interaction: interaction.id, level: level, at: now)
                 }
                 outbox.tutor(tutor.hint(for: interaction, level: level))
-            case let .ask(text):
-                let question = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            case .ask:
                 outbox.learner(tutor.question(question), interaction: nil)
                 let index = indexes[course.id] ?? CourseIndex(course: course)
                 let hits = index.search(question, limit: 3)
@@ -252,7 +245,7 @@ public struct LearningService: Sendable {
                 let delivered = fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
                 let counts = try await store.attemptTally(user: user, course: course.id)
                 tally = counts
-                if !script.taskIDs.contains(where: { delivered.contains("t:\($0.rawValue)") && counts[$0] == nil }) {
+                if script.openTask(delivered: delivered, attempted: counts) == nil {
                     try await deliverNext(script: script, mode: mode, delivered: delivered, course: course, lesson: lesson,
                                           user: user, store: store, outbox: &outbox)
                 }
@@ -280,6 +273,14 @@ public struct LearningService: Sendable {
             }
             return Outcome(entries: try outbox.records.map(Self.entry), tally: finalTally, mastery: finalMastery)
         }
+    }
+
+    /// The check or task of a lesson with that id; an id from elsewhere names the field at fault.
+    public static func task(_ id: String, in lesson: Lesson) throws -> Interaction {
+        guard let found = lesson.interactions.first(where: { $0.id.rawValue == id }) else {
+            throw AppError.invalidField(field: "interaction", message: "'\(id)' is not a task of this lesson; answer a task shown in the conversation.")
+        }
+        return found
     }
 
     // MARK: steps
@@ -334,9 +335,9 @@ public struct LearningService: Sendable {
         try await learnerRecord(user: user, course: course, store: store)
     }
 
-    func learnerRecord(user: UserID, course: Course, store: any CairnStore) async throws -> LearnerRecord {
+    func learnerRecord(user: UserID, course: Course, tally known: [InteractionID: AttemptTally]? = nil, store: any CairnStore) async throws -> LearnerRecord {
         let progress = try await store.lessonProgress(user: user, course: course.id)
-        let tally = try await store.attemptTally(user: user, course: course.id)
+        let tally = if let known { known } else { try await store.attemptTally(user: user, course: course.id) }
         let mastery = try await store.mastery(user: user, course: course.id)
         return LearnerRecord(
             started: Set(progress.map(\.lessonID)),

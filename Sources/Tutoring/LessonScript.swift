@@ -72,6 +72,11 @@ public struct LessonScript: Sendable {
         }
     }
 
+    /// The first task delivered but never attempted: the learner answers it before moving on.
+    public func openTask(delivered: Set<String>, attempted: [InteractionID: some Any]) -> InteractionID? {
+        taskIDs.first { delivered.contains(Step.task($0).key) && attempted[$0] == nil }
+    }
+
     /// The text that teaches a task: the sections between the previous task and this one.
     public func passages(before task: InteractionID) -> [Step] {
         guard let index = steps.firstIndex(of: .task(task)) else { return [] }

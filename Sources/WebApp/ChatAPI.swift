@@ -102,7 +102,7 @@ struct ChatAPI {
             let body = try await decodeJSON(ActionRequest.self, request, context)
             let action = try action(from: body, lesson: lesson)
             let outcome = try await learning.perform(action, lesson: lesson.id, in: course.id, for: user.id)
-            let record = LearnerRecord(started: [], completed: [], passed: [], mastery: outcome.mastery)
+            let record = outcome.record
             return ActionResultDTO(
                 messages: outcome.entries.map(MessageDTO.init),
                 tasks: lesson.interactions.compactMap { interaction in
@@ -129,18 +129,17 @@ struct ChatAPI {
     }
 
     func action(from body: ActionRequest, lesson: Lesson) throws -> LearningService.Action {
-        let interaction = try body.interaction.map { try ChatRequests.interaction($0, in: lesson) }
+        let interaction = try body.interaction.map { try LearningService.task($0, in: lesson) }
         switch body.action {
         case "answer":
             guard let interaction else { throw AppError.invalidField(field: "interaction", message: "Say which task the answer is for.") }
             if let tokens = body.tokens {
-                guard case let .critique(material, _) = interaction.content else {
-                    if case let .redaction(material, _) = interaction.content {
-                        return .answer(interaction.id, try ChatRequests.spans(material: material, tokens: tokens.map(String.init), quotes: nil))
-                    }
+                switch interaction.content {
+                case let .critique(material, _), let .redaction(material, _):
+                    return .answer(interaction.id, try ChatRequests.spans(material: material, tokens: tokens.map(String.init), quotes: nil))
+                default:
                     throw AppError.invalidField(field: "tokens", message: "Word numbers answer critique and redaction tasks only; send `answer` instead.")
                 }
-                return .answer(interaction.id, try ChatRequests.spans(material: material, tokens: tokens.map(String.init), quotes: nil))
             }
             guard let answer = body.answer else {
                 throw AppError.invalidField(field: "answer", message: "Send the answer, e.g. {\"choice\": \"b\"} or {\"text\": \"...\"}.")

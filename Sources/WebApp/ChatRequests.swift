@@ -35,7 +35,7 @@ struct FormFields {
 /// Turns a chat form or JSON request into a use-case action, naming the field at fault.
 enum ChatRequests {
     static func action(from form: FormFields, lesson: Lesson) throws -> LearningService.Action {
-        let interaction = try form.first("interaction").map { try self.interaction($0, in: lesson) }
+        let interaction = try form.first("interaction").map { try LearningService.task($0, in: lesson) }
         let name = form.first("action") ?? (interaction != nil ? "answer" : "")
         switch name {
         case "answer":
@@ -68,13 +68,6 @@ enum ChatRequests {
         default:
             throw AppError.invalidField(field: "action", message: "'\(name)' is not an action; use answer, hint, ask, continue, mode, show_text or practise.")
         }
-    }
-
-    static func interaction(_ id: String, in lesson: Lesson) throws -> Interaction {
-        guard let found = lesson.interactions.first(where: { $0.id.rawValue == id }) else {
-            throw AppError.invalidField(field: "interaction", message: "'\(id)' is not a task of this lesson; answer a task shown in the conversation.")
-        }
-        return found
     }
 
     static func answer(from form: FormFields, for interaction: Interaction) throws -> Answer {

@@ -145,7 +145,7 @@ struct PageRoutes {
                 if wantsStream {
                     let course = try courses.course(courseID)
                     let tasks = outcome.tally.mapValues { LearningService.TaskStatus(attempts: $0.attempts, passed: $0.passed, lastAnswer: nil) }
-                    let record = LearnerRecord(started: [], completed: [], passed: Set(outcome.tally.filter(\.value.passed).keys), mastery: outcome.mastery)
+                    let record = outcome.record
                     return ChatStream.response(outcome.entries, renderer: ChatRenderer(course: course, lesson: lesson, tasks: tasks),
                                                summary: chatSummary(course: course, lesson: lesson, record: record))
                 }
@@ -172,10 +172,12 @@ struct PageRoutes {
     }
 
     func masteryViews(_ course: Course, skills: [SkillID], record: LearnerRecord) -> [MasteryView] {
-        skills.compactMap(course.skill).map { skill in
-            MasteryView(title: skill.title, probability: record.mastery(of: skill), threshold: course.masteryThreshold,
-                        practised: record.mastery[skill.id] != nil)
-        }
+        skills.compactMap(course.skill).map { masteryView($0, course: course, record: record) }
+    }
+
+    func masteryView(_ skill: Skill, course: Course, record: LearnerRecord) -> MasteryView {
+        MasteryView(title: skill.title, probability: record.mastery(of: skill), threshold: course.masteryThreshold,
+                    practised: record.mastery[skill.id] != nil)
     }
 
     func chatPage(_ state: LearningService.ChatState, user: User, error: String?) -> ChatPage {
@@ -228,10 +230,7 @@ struct PageRoutes {
         return CoursePage(
             hasMastery: record != nil, title: course.title, user: user.map(NavUser.init), course: CourseCard(course), audience: course.audience, version: course.version,
             skills: course.skills.map { skill in
-                SkillView(title: skill.title, description: skill.description, mastery: record.map {
-                    MasteryView(title: skill.title, probability: $0.mastery(of: skill), threshold: course.masteryThreshold,
-                                practised: $0.mastery[skill.id] != nil)
-                })
+                SkillView(title: skill.title, description: skill.description, mastery: record.map { masteryView(skill, course: course, record: $0) })
             }, modules: modules,
             credentialTitle: course.credential.title, credentialDescription: course.credential.description,
             examMinutes: course.exam.timeLimitMinutes, examPassPercent: course.exam.passPercent, enrolled: enrolled,
