@@ -352,8 +352,7 @@ public struct LearningService: Sendable {
         guard case .promptWriting = interaction.content, case let .text(text) = answer else { return [] }
         // Already reported by a no_personal_data criterion.
         if result.criteria.contains(where: { $0.evidence.contains { $0.kind == .personalData } }) { return [] }
-        let context: String = if case let .promptWriting(scenario, _, _) = interaction.content { interaction.prompt + "\n" + scenario } else { "" }
-        return PersonalDataDetector(knownNames: PersonalDataDetector.names(inContext: context)).findings(in: text)
+        return PersonalDataDetector(contextOf: interaction).findings(in: text)
     }
 
     // MARK: encoding

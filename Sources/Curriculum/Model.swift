@@ -269,7 +269,7 @@ public enum RubricCheck: Sendable, Equatable {
     case noPersonalData
 }
 
-public struct QuotedSpan: Sendable, Equatable {
+public struct QuotedSpan: Sendable, Hashable {
     /// Verbatim text from the material.
     public var quote: String
     /// Why it is an error (critique) or what kind of personal data it is (redaction).

@@ -12,7 +12,7 @@ public final class Grader: Sendable {
     public static let rubricPassMark = 0.7
 
     private let patterns = Mutex<[String: NSRegularExpression]>([:])
-    private let spanKeys = Mutex<[String: SpanScorer.LocatedKey]>([:])
+    private let spanKeys = Mutex<[SpanKeySource: SpanScorer.LocatedKey]>([:])
 
     public init() {}
 
@@ -35,16 +35,16 @@ public final class Grader: Sendable {
             return try gradeMatching(left: left, right: right, key: key, given: pairs)
         case let .shortText(rubric, _):
             guard case let .text(text) = answer else { throw .wrongAnswerKind(expected: "a written answer") }
-            return try gradeRubric(rubric, text: text, context: interaction.prompt)
+            return try gradeRubric(rubric, text: text, for: interaction)
         case let .promptWriting(scenario, rubric, _):
             guard case let .text(text) = answer else { throw .wrongAnswerKind(expected: "a written prompt") }
-            return try gradeRubric(rubric, text: text, context: interaction.prompt + "\n" + scenario)
+            return try gradeRubric(rubric, text: text, for: interaction)
         case let .critique(material, errors):
             guard case let .spans(marks) = answer else { throw .wrongAnswerKind(expected: "marked passages of the text") }
-            return try SpanScorer(mode: .critique, located: located(interaction, material, errors)).grade(marks)
+            return try SpanScorer(mode: .critique, located: located(material, errors)).grade(marks)
         case let .redaction(material, spans):
             guard case let .spans(marks) = answer else { throw .wrongAnswerKind(expected: "marked passages of the text") }
-            return try SpanScorer(mode: .redaction, located: located(interaction, material, spans)).grade(marks)
+            return try SpanScorer(mode: .redaction, located: located(material, spans)).grade(marks)
         }
     }
 
@@ -153,7 +153,7 @@ public final class Grader: Sendable {
 
     // MARK: rubrics
 
-    func gradeRubric(_ rubric: [RubricCriterion], text: String, context: String) throws(GradingError) -> GradeResult {
+    func gradeRubric(_ rubric: [RubricCriterion], text: String, for interaction: Interaction) throws(GradingError) -> GradeResult {
         guard text.count <= Self.maxAnswerLength else { throw .tooLong(limit: Self.maxAnswerLength) }
         guard text.contains(where: { !$0.isWhitespace }) else { throw .empty("write your answer in the box") }
         let prepared = PreparedText(text)
@@ -168,7 +168,7 @@ public final class Grader: Sendable {
                 continue
             }
             judgedPoints += points
-            let (met, evidence) = evaluate(check, on: prepared, context: context)
+            let (met, evidence) = evaluate(check, on: prepared, for: interaction)
             outcomes.append(CriterionOutcome(
                 id: criterion.id, description: criterion.description, points: points, awarded: met ? points : 0,
                 status: met ? .met : .unmet, evidence: evidence, feedback: met ? criterion.feedbackMet : criterion.feedbackUnmet
@@ -180,7 +180,7 @@ public final class Grader: Sendable {
         return GradeResult(score: score, maxScore: maxScore, passed: passed, criteria: outcomes)
     }
 
-    func evaluate(_ check: RubricCheck, on text: PreparedText, context: String) -> (Bool, [Evidence]) {
+    func evaluate(_ check: RubricCheck, on text: PreparedText, for interaction: Interaction) -> (Bool, [Evidence]) {
         switch check {
         case let .containsAny(terms):
             for term in terms {
@@ -223,7 +223,7 @@ public final class Grader: Sendable {
         case let .wordsBetween(minimum, maximum):
             return ((minimum...maximum).contains(text.wordCount), [Evidence(kind: .value, text: "\(text.wordCount) words")])
         case .noPersonalData:
-            let detector = PersonalDataDetector(knownNames: PersonalDataDetector.names(inContext: context))
+            let detector = PersonalDataDetector(contextOf: interaction)
             let findings = detector.findings(in: text.original)
             return (findings.isEmpty, findings.map {
                 Evidence(kind: .personalData, text: $0.text, context: $0.kind.displayName, span: $0.span)
@@ -231,10 +231,16 @@ public final class Grader: Sendable {
         }
     }
 
+    /// What a located key is computed from, so the cache can never hand one task's key to another.
+    private struct SpanKeySource: Hashable {
+        var material: String
+        var quotes: [QuotedSpan]
+    }
+
     /// A task's material and key, located once per process.
-    private func located(_ interaction: Interaction, _ material: String, _ quotes: [QuotedSpan]) -> SpanScorer.LocatedKey {
-        let cacheKey = "\(interaction.file):\(interaction.line):\(interaction.id.rawValue)"
-        if let found = spanKeys.withLock({ $0[cacheKey] }), found.material.count == material.count { return found }
+    private func located(_ material: String, _ quotes: [QuotedSpan]) -> SpanScorer.LocatedKey {
+        let cacheKey = SpanKeySource(material: material, quotes: quotes)
+        if let found = spanKeys.withLock({ $0[cacheKey] }) { return found }
         let located = SpanScorer.LocatedKey(material: material, key: quotes)
         spanKeys.withLock { $0[cacheKey] = located }
         return located

@@ -1,3 +1,4 @@
+import Curriculum
 import Foundation
 
 /// Finds personal data in a text: e-mail addresses, phone numbers, postal addresses and
@@ -34,6 +35,14 @@ public struct PersonalDataDetector: Sendable {
 
     public init(knownNames: [String] = []) {
         self.knownNames = knownNames
+    }
+
+    /// A detector that knows the people named in an interaction's prompt and, for a
+    /// prompt-writing task, its scenario.
+    public init(contextOf interaction: Interaction) {
+        var context = interaction.prompt
+        if case let .promptWriting(scenario, _, _) = interaction.content { context += "\n" + scenario }
+        self.init(knownNames: Self.names(inContext: context))
     }
 
     private static let patterns: [(Kind, NSRegularExpression)] = {
