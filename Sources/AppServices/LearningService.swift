@@ -199,9 +199,14 @@ public struct LearningService: Sendable {
             var tally: [InteractionID: AttemptTally]?
             var mastery: [SkillID: Double]?
 
+            /// The lesson steps the conversation has delivered so far.
+            func deliveredSteps() async throws -> Set<String> {
+                fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
+            }
+
             switch action {
             case .continue:
-                let delivered = fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
+                let delivered = try await deliveredSteps()
                 let counts = try await store.attemptTally(user: user, course: course.id)
                 tally = counts
                 if let open = script.openTask(delivered: delivered, attempted: counts),
@@ -242,7 +247,7 @@ public struct LearningService: Sendable {
             case let .mode(mode):
                 try await store.setMode(mode, of: outbox.conversation.id, at: now)
                 outbox.tutor(tutor.modeChanged(to: mode))
-                let delivered = fresh ? [] : Set(try await store.messages(in: outbox.conversation.id, after: 0).compactMap(\.step))
+                let delivered = try await deliveredSteps()
                 let counts = try await store.attemptTally(user: user, course: course.id)
                 tally = counts
                 if script.openTask(delivered: delivered, attempted: counts) == nil {
@@ -251,14 +256,15 @@ public struct LearningService: Sendable {
                 }
             case .showText:
                 guard let interaction else { break }
-                for case let .passage(index, heading, markdown) in script.passages(before: interaction.id) {
-                    outbox.tutor(tutor.passage(heading: heading, markdown: markdown), step: "p\(index)")
+                for step in script.passages(before: interaction.id) {
+                    guard case let .passage(_, heading, markdown) = step else { continue }
+                    outbox.tutor(tutor.passage(heading: heading, markdown: markdown), step: step.key)
                 }
             case .practise:
                 guard let interaction else { break }
                 outbox.tutor(tutor.task(interaction, again: true))
             }
-            if fresh, case .continue = action {} else if fresh {
+            if fresh, action != .continue {
                 // A new conversation also shows the first step, so the chat never looks empty.
                 try await deliverNext(script: script, mode: outbox.conversation.mode, delivered: Set(outbox.records.compactMap(\.step)),
                                       course: course, lesson: lesson, user: user, store: store, outbox: &outbox)
@@ -271,7 +277,7 @@ public struct LearningService: Sendable {
                 finalMastery = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0.probability) },
                                           uniquingKeysWith: { a, _ in a })
             }
-            return Outcome(entries: try outbox.records.map(Self.entry), tally: finalTally, mastery: finalMastery)
+            return Outcome(entries: outbox.entries, tally: finalTally, mastery: finalMastery)
         }
     }
 
@@ -377,7 +383,9 @@ struct Outbox {
     let conversation: Conversation
     var next: Int
     let at: Date
-    var records: [ChatMessageRecord] = []
+    /// The messages with their stored form: kept together so the reply is not decoded again.
+    var entries: [LearningService.Entry] = []
+    var records: [ChatMessageRecord] { entries.map(\.record) }
 
     init(conversation: Conversation, next: Int, at: Date) {
         self.conversation = conversation
@@ -396,8 +404,9 @@ struct Outbox {
     private mutating func append(_ message: TutorMessage, author: ChatMessageRecord.Author, step: String?, interaction: InteractionID?) {
         // TutorMessage holds only strings, enums and arrays: encoding cannot fail.
         let payload = (try? LearningService.json(message)) ?? "{}"
-        records.append(ChatMessageRecord(conversationID: conversation.id, sequence: next, author: author, kind: message.kind.rawValue,
-                                         step: step, interactionID: interaction, payload: payload, createdAt: at))
+        let record = ChatMessageRecord(conversationID: conversation.id, sequence: next, author: author, kind: message.kind.rawValue,
+                                       step: step, interactionID: interaction, payload: payload, createdAt: at)
+        entries.append(LearningService.Entry(record: record, message: message))
         next += 1
     }
 }
