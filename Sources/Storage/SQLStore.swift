@@ -23,7 +23,7 @@ public struct SQLStore: CairnStore {
         case let .pinned(db):
             return try await mapErrors { try await body(db) }
         case let .pool(pool):
-            let connection: SQLiteConnection
+            let connection: SQLiteHandle
             do {
                 connection = try await pool.acquire()
             } catch {
@@ -43,15 +43,10 @@ public struct SQLStore: CairnStore {
     private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as SQLiteError {
-            switch error.reason {
-            case .constraintUniqueFailed, .constraintPrimaryKeyFailed:
-                throw StoreError.conflict(error.message)
-            case .constraintForeignKeyFailed:
-                throw StoreError.missingReference(error.message)
-            default:
-                throw StoreError.unavailable(error.message)
-            }
+        } catch let error as SQLiteFailure {
+            if error.isUniqueViolation { throw StoreError.conflict(error.message) }
+            if error.isForeignKeyViolation { throw StoreError.missingReference(error.message) }
+            throw StoreError.unavailable(error.message)
         }
     }
 
