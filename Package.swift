@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageTests",
-            dependencies: ["Storage", "AppServices", "CairnCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Storage", "AppServices", "CairnCore", .product(name: "Logging", package: "swift-log"), .product(name: "SQLKit", package: "sql-kit")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -78,6 +78,8 @@ public struct LearningService: Sendable {
     let tutor = BuiltInTutor()
     let tracer = KnowledgeTracer()
     let indexes: [CourseID: CourseIndex]
+    /// Each lesson split into its steps once, at start-up: the catalogue does not change while serving.
+    let scripts: [CourseID: [LessonID: LessonScript]]
 
     public init(catalog: CatalogService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system) {
         self.catalog = catalog
@@ -85,8 +87,13 @@ public struct LearningService: Sendable {
         self.grader = grader
         self.clock = clock
         var indexes: [CourseID: CourseIndex] = [:]
-        for course in catalog.courses { indexes[course.id] = CourseIndex(course: course) }
+        var scripts: [CourseID: [LessonID: LessonScript]] = [:]
+        for course in catalog.courses {
+            indexes[course.id] = CourseIndex(course: course)
+            for lesson in course.lessons.values { scripts[course.id, default: [:]][lesson.id] = LessonScript(lesson: lesson) }
+        }
         self.indexes = indexes
+        self.scripts = scripts
     }
 
     // MARK: opening
@@ -102,7 +109,7 @@ public struct LearningService: Sendable {
                 return
             }
             var outbox = try await start(course: course, lesson: lesson, user: user, mode: mode ?? .conversational, store: store, at: now)
-            try await deliverNext(script: LessonScript(lesson: lesson), mode: mode ?? .conversational, delivered: [], course: course,
+            try await deliverNext(script: script(for: lesson, in: course), mode: mode ?? .conversational, delivered: [], course: course,
                                   lesson: lesson, user: user, store: store, outbox: &outbox)
             try await store.appendMessages(outbox.records)
         }
@@ -141,7 +148,7 @@ public struct LearningService: Sendable {
         let tally = try await store.attemptTally(user: user, course: course.id)
         let record = try await learnerRecord(user: user, course: course, tally: tally, store: store)
         let delivered = Set(records.compactMap(\.step))
-        let openTask = LessonScript(lesson: lesson).openTask(delivered: delivered, attempted: tally)
+        let openTask = script(for: lesson, in: course).openTask(delivered: delivered, attempted: tally)
         var tasks: [InteractionID: TaskStatus] = [:]
         for interaction in lesson.interactions {
             guard let counts = tally[interaction.id] else { continue }
@@ -195,7 +202,7 @@ public struct LearningService: Sendable {
                 outbox = try await start(course: course, lesson: lesson, user: user, mode: .conversational, store: store, at: now)
                 fresh = true
             }
-            let script = LessonScript(lesson: lesson)
+            let script = self.script(for: lesson, in: course)
             var tally: [InteractionID: AttemptTally]?
             var mastery: [SkillID: Double]?
 
@@ -290,6 +297,10 @@ public struct LearningService: Sendable {
     }
 
     // MARK: steps
+
+    func script(for lesson: Lesson, in course: Course) -> LessonScript {
+        scripts[course.id]?[lesson.id] ?? LessonScript(lesson: lesson)
+    }
 
     func deliverNext(script: LessonScript, mode: LearningMode, delivered: Set<String>, course: Course, lesson: Lesson,
                      user: UserID, store: any CairnStore, outbox: inout Outbox) async throws {

@@ -16,43 +16,51 @@ public final class Database: Sendable {
     public let kind: Kind
     /// Where the data lives, for messages ("SQLite at ./cairn-data/cairn.sqlite").
     public let location: String
-    let pool: SQLitePool
+    let writer: SQLitePool
+    let readers: SQLitePool
     let logger: Logger
 
-    private init(kind: Kind, location: String, pool: SQLitePool, logger: Logger) {
+    private init(kind: Kind, location: String, writer: SQLitePool, readers: SQLitePool, logger: Logger) {
         self.kind = kind
         self.location = location
-        self.pool = pool
+        self.writer = writer
+        self.readers = readers
         self.logger = logger
     }
 
-    /// Opens (creating if needed) `cairn.sqlite` in `directory`.
-    public static func openSQLite(directory: String, logger: Logger, maxConnections: Int = 1) async throws -> Database {
+    /// Opens (creating if needed) `cairn.sqlite` in `directory`: one connection for writes
+    /// and up to `readers` read-only connections beside it.
+    public static func openSQLite(directory: String, logger: Logger, readers: Int = 4) async throws -> Database {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
             throw StoreError.unavailable("cannot create the data folder '\(directory)': \(error.localizedDescription); pass a writable folder with --data")
         }
         let path = URL(fileURLWithPath: directory).appendingPathComponent("cairn.sqlite").path
-        let pool = SQLitePool(path: path, maxConnections: maxConnections, logger: logger)
-        let database = Database(kind: .sqlite, location: path, pool: pool, logger: logger)
+        let database = Database(
+            kind: .sqlite, location: path,
+            writer: SQLitePool(path: path, kind: .writer, maxConnections: 1, logger: logger),
+            readers: SQLitePool(path: path, kind: .reader, maxConnections: readers, logger: logger),
+            logger: logger
+        )
         do {
             try await database.store.withDatabase { db in
                 // WAL is a property of the database file, so once is enough.
                 try await db.raw("PRAGMA journal_mode = WAL").run()
             }
         } catch {
-            await pool.close()
+            await database.shutdown()
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
         return database
     }
 
     /// The store, for use cases.
-    public var store: SQLStore { SQLStore(executor: .pool(pool), logger: logger) }
+    public var store: SQLStore { SQLStore(executor: .pools(writer: writer, readers: readers), logger: logger) }
 
     public func shutdown() async {
-        await pool.close()
+        writer.close()
+        readers.close()
     }
 
     // MARK: migrations

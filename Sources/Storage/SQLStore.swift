@@ -9,8 +9,8 @@ import SQLiteKit
 /// every database SQLKit speaks; only transactions and error codes are per database.
 public struct SQLStore: CairnStore {
     enum Executor: Sendable {
-        /// Each call borrows a pooled connection.
-        case pool(SQLitePool)
+        /// Each call borrows a pooled connection: the writer, or a reader for reads.
+        case pools(writer: SQLitePool, readers: SQLitePool)
         /// Inside a transaction: every call uses this one connection.
         case pinned(any SQLDatabase)
     }
@@ -18,26 +18,32 @@ public struct SQLStore: CairnStore {
     let executor: Executor
     let logger: Logger
 
+    /// Runs `body` on the write connection (or the transaction's).
     func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch executor {
-        case let .pinned(db):
-            return try await mapErrors { try await body(db) }
-        case let .pool(pool):
-            let connection: SQLiteHandle
-            do {
-                connection = try await pool.acquire()
-            } catch {
-                throw StoreError.unavailable("no database connection: \(error)")
-            }
-            do {
-                let result = try await mapErrors { try await body(connection.sql()) }
-                await pool.release(connection)
-                return result
-            } catch {
-                await pool.release(connection)
-                throw error
-            }
+        case let .pinned(db): try await mapErrors { try await body(db) }
+        case let .pools(writer, _): try await borrow(from: writer, body)
         }
+    }
+
+    /// Runs a read-only `body` on a read connection (or the transaction's), so reads never
+    /// queue behind writes.
+    func withReader<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        switch executor {
+        case let .pinned(db): try await mapErrors { try await body(db) }
+        case let .pools(_, readers): try await borrow(from: readers, body)
+        }
+    }
+
+    private func borrow<T: Sendable>(from pool: SQLitePool, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        let connection: SQLiteHandle
+        do {
+            connection = try await pool.acquire()
+        } catch {
+            throw StoreError.unavailable("no database connection: \(error)")
+        }
+        defer { pool.release(connection) }
+        return try await mapErrors { try await body(connection.sql()) }
     }
 
     private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
@@ -74,7 +80,7 @@ public struct SQLStore: CairnStore {
     }
 
     public func ping() async throws {
-        try await withDatabase { db in _ = try await db.raw("SELECT 1 AS one").first() }
+        try await withReader { db in _ = try await db.raw("SELECT 1 AS one").first() }
     }
 
     // MARK: users
@@ -84,13 +90,13 @@ public struct SQLStore: CairnStore {
     }
 
     public func user(id: UserID) async throws -> User? {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("users").where("id", .equal, id.rawValue).first(decoding: UserRow.self)?.domain()
         }
     }
 
     public func userWithPasswordHash(email: EmailAddress) async throws -> (User, String)? {
-        try await withDatabase { db in
+        try await withReader { db in
             guard let row = try await db.select().column("*").from("users").where("email", .equal, email.value)
                 .first(decoding: UserRow.self)
             else { return nil }
@@ -99,7 +105,7 @@ public struct SQLStore: CairnStore {
     }
 
     public func countUsers(role: Role) async throws -> Int {
-        try await withDatabase { db in
+        try await withReader { db in
             let row = try await db.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count").from("users")
                 .where("role", .equal, role.rawValue).first()
             return try row?.decode(column: "count", as: Int.self) ?? 0
@@ -119,7 +125,7 @@ public struct SQLStore: CairnStore {
     }
 
     public func session(id: SessionID) async throws -> StoredSession? {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("sessions").where("id", .equal, id.rawValue).first(decoding: SessionRow.self)?.domain()
         }
     }
@@ -141,7 +147,7 @@ public struct SQLStore: CairnStore {
     }
 
     public func organisation(id: OrganisationID) async throws -> Organisation? {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("organisations").where("id", .equal, id.rawValue)
                 .first(decoding: OrganisationRow.self)?.domain()
         }
@@ -152,14 +158,14 @@ public struct SQLStore: CairnStore {
     }
 
     public func memberships(of user: UserID) async throws -> [Membership] {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("memberships").where("user_id", .equal, user.rawValue)
                 .orderBy("created_at").all(decoding: MembershipRow.self).map { try $0.domain() }
         }
     }
 
     public func members(of organisation: OrganisationID) async throws -> [Membership] {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("memberships").where("organisation_id", .equal, organisation.rawValue)
                 .orderBy("created_at").all(decoding: MembershipRow.self).map { try $0.domain() }
         }
@@ -180,7 +186,7 @@ public struct SQLStore: CairnStore {
     }
 
     public func enrolments(of user: UserID) async throws -> [Enrolment] {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("enrolments").where("user_id", .equal, user.rawValue)
                 .orderBy("enrolled_at").all(decoding: EnrolmentRow.self).map { $0.domain() }
         }
@@ -205,7 +211,7 @@ public struct SQLStore: CairnStore {
     }
 
     public func lessonProgress(user: UserID, course: CourseID) async throws -> [LessonProgress] {
-        try await withDatabase { db in
+        try await withReader { db in
             try await db.select().column("*").from("lesson_progress")
                 .where("user_id", .equal, user.rawValue).where("course_id", .equal, course.rawValue)
                 .orderBy("started_at").all(decoding: LessonProgressRow.self).map { try $0.domain() }

@@ -28,7 +28,9 @@ final class SQLiteHandle: @unchecked Sendable {
     let logger: Logger
 
     /// Opens (creating if needed) the database at `path` with Cairn's connection settings.
-    init(path: String, busyTimeoutMilliseconds: Int32 = 5000, logger: Logger) throws {
+    /// A read-only connection refuses every write (`PRAGMA query_only`), so a write routed
+    /// to a reader fails loudly instead of racing the writer.
+    init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5000, logger: Logger) throws {
         Self.initializeLibrary
         self.logger = logger
         var handle: OpaquePointer?
@@ -46,6 +48,7 @@ final class SQLiteHandle: @unchecked Sendable {
             try execute("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
             try execute("PRAGMA foreign_keys = ON")
             try execute("PRAGMA synchronous = NORMAL")
+            if readOnly { try execute("PRAGMA query_only = ON") }
         } catch {
             close()
             throw error
@@ -68,10 +71,9 @@ final class SQLiteHandle: @unchecked Sendable {
         guard let db else { throw SQLiteFailure(code: SQLITE_MISUSE, message: "the database connection is closed") }
         let statement = try prepared(sql, db: db)
         let pointer = statement.pointer
-        defer {
-            sqlite_nio_sqlite3_reset(pointer)
-            sqlite_nio_sqlite3_clear_bindings(pointer)
-        }
+        // Every parameter is bound again on each use, so the bindings are not cleared:
+        // clearing them would also expire a plan that depends on a bound value.
+        defer { sqlite_nio_sqlite3_reset(pointer) }
         for (index, value) in binds.enumerated() {
             try check(bind(value, at: Int32(index + 1), to: pointer), db: db)
         }
@@ -204,6 +206,9 @@ struct SQLiteResultRow: SQLRow {
     let columns: SQLiteColumns
     let values: [SQLiteData]
 
+    /// Shared: each decoder holds a JSONDecoder, too costly to make per value.
+    static let decoder = SQLiteDataDecoder()
+
     var allColumns: [String] { columns.names }
 
     func contains(column: String) -> Bool { columns.position(of: column) != nil }
@@ -220,7 +225,7 @@ struct SQLiteResultRow: SQLRow {
                 .init(codingPath: [], debugDescription: "no column '\(column)' in the row (columns: \(columns.names.joined(separator: ", ")))")
             )
         }
-        return try SQLiteDataDecoder().decode(D.self, from: values[position])
+        return try SQLiteResultRow.decoder.decode(D.self, from: values[position])
     }
 }
 
@@ -236,6 +241,7 @@ private struct SQLiteColumnKey: CodingKey {
 struct SQLiteHandleDatabase: SQLDatabase {
     let handle: SQLiteHandle
     let queryLogLevel: Logger.Level?
+    private static let encoder = SQLiteDataEncoder()
 
     var logger: Logger { handle.logger }
     var eventLoop: any EventLoop { MultiThreadedEventLoopGroup.singleton.any() }
@@ -259,8 +265,7 @@ struct SQLiteHandleDatabase: SQLDatabase {
         if let queryLogLevel, handle.logger.logLevel <= queryLogLevel {
             handle.logger.log(level: queryLogLevel, "Executing query", metadata: ["sql": .string(sql)])
         }
-        let encoder = SQLiteDataEncoder()
-        let binds = try rawBinds.map { try encoder.encode($0) }
+        let binds = try rawBinds.map { try Self.encoder.encode($0) }
         try handle.execute(sql, binds) { onRow($0) }
     }
 }

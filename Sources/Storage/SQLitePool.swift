@@ -1,57 +1,104 @@
 import Logging
+import Synchronization
 
-/// A small pool of SQLite connections to one file.
+/// A pool of SQLite connections to one file, of one kind (the writer, or readers).
 ///
-/// SQLite needs little more: a few connections so readers run beside the one writer WAL
-/// allows. Each connection is handed to one task at a time.
-actor SQLitePool {
-    private let path: String
-    private let maxConnections: Int
-    private let logger: Logger
-    private var idle: [SQLiteHandle] = []
-    private var open = 0
-    private var waiters: [CheckedContinuation<SQLiteHandle, any Error>] = []
-    private var closed = false
+/// WAL lets readers run beside the one writer, so `Database` keeps two pools: one
+/// connection for writes, so writers in this process never meet SQLite's busy lock, and a
+/// few read-only connections. Handing out an idle connection takes a lock, never a
+/// suspension; a task waits only when every connection of its kind is in use.
+final class SQLitePool: Sendable {
+    enum Kind: Sendable { case writer, reader }
 
-    init(path: String, maxConnections: Int, logger: Logger) {
+    private struct State {
+        var idle: [SQLiteHandle] = []
+        var open = 0
+        var waiters: [CheckedContinuation<SQLiteHandle, any Error>] = []
+        var closed = false
+    }
+
+    private enum Next {
+        case ready(SQLiteHandle)
+        case openNew
+        case wait
+        case closed
+    }
+
+    let path: String
+    let kind: Kind
+    let maxConnections: Int
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(path: String, kind: Kind, maxConnections: Int, logger: Logger) {
         self.path = path
+        self.kind = kind
         self.maxConnections = max(1, maxConnections)
         self.logger = logger
     }
 
     func acquire() async throws -> SQLiteHandle {
-        if closed { throw SQLitePoolError.closed }
-        if let connection = idle.popLast() { return connection }
-        if open < maxConnections {
-            open += 1
+        let next = state.withLock { state -> Next in
+            if state.closed { return .closed }
+            if let connection = state.idle.popLast() { return .ready(connection) }
+            if state.open < maxConnections {
+                state.open += 1
+                return .openNew
+            }
+            return .wait
+        }
+        switch next {
+        case let .ready(connection):
+            return connection
+        case .closed:
+            throw SQLitePoolError.closed
+        case .openNew:
             do {
-                return try SQLiteHandle(path: path, logger: logger)
+                return try SQLiteHandle(path: path, readOnly: kind == .reader, logger: logger)
             } catch {
-                open -= 1
+                state.withLock { $0.open -= 1 }
                 throw error
             }
+        case .wait:
+            return try await withCheckedThrowingContinuation { waiter in
+                // A connection may have come back between the first look and now.
+                let outcome = state.withLock { state -> Result<SQLiteHandle, any Error>? in
+                    if state.closed { return .failure(SQLitePoolError.closed) }
+                    if let connection = state.idle.popLast() { return .success(connection) }
+                    state.waiters.append(waiter)
+                    return nil
+                }
+                if let outcome { waiter.resume(with: outcome) }
+            }
         }
-        return try await withCheckedThrowingContinuation { waiters.append($0) }
     }
 
     func release(_ connection: SQLiteHandle) {
-        if closed {
-            open -= 1
+        let waiter = state.withLock { state -> CheckedContinuation<SQLiteHandle, any Error>? in
+            if state.closed {
+                state.open -= 1
+                return nil
+            }
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.idle.append(connection)
+            return nil
+        }
+        if let waiter {
+            waiter.resume(returning: connection)
+        } else if state.withLock({ $0.closed }) {
             connection.close()
-        } else if !waiters.isEmpty {
-            waiters.removeFirst().resume(returning: connection)
-        } else {
-            idle.append(connection)
         }
     }
 
     func close() {
-        closed = true
+        let (waiters, idle) = state.withLock { state in
+            state.closed = true
+            defer { state.waiters = []; state.idle = [] }
+            state.open -= state.idle.count
+            return (state.waiters, state.idle)
+        }
         for waiter in waiters { waiter.resume(throwing: SQLitePoolError.closed) }
-        waiters = []
-        open -= idle.count
         for connection in idle { connection.close() }
-        idle = []
     }
 }
 

@@ -20,9 +20,9 @@ public struct AppConfig: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// bcrypt work factor (4...31); 12 in production, lower only in tests.
     public var bcryptCost: Int = 12
-    /// SQLite connections. One: SQLite allows one writer at a time, and a second
-    /// connection waiting on a lock would spin on a shared thread while holding it.
-    public var databaseConnections: Int = 1
+    /// Read-only SQLite connections beside the single write connection (SQLite allows one
+    /// writer at a time; WAL lets readers run alongside it).
+    public var databaseReaders: Int = 4
 
     public init() {}
 

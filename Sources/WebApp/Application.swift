@@ -44,7 +44,7 @@ public struct CairnEnvironment: Sendable {
         }
         let database: Database
         do {
-            database = try await Database.openSQLite(directory: config.dataDirectory, logger: logger, maxConnections: config.databaseConnections)
+            database = try await Database.openSQLite(directory: config.dataDirectory, logger: logger, readers: config.databaseReaders)
         } catch {
             throw StartupError.database("\(error)")
         }

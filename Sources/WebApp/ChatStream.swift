@@ -36,11 +36,10 @@ enum ChatStream {
             events.append(event("summary", id: nil, data: String(decoding: json, as: UTF8.self)))
         }
         events.append(event("done", id: nil, data: ""))
-        let stream = events
+        // The built-in tutor has every event ready at once: one write, one flush.
+        let stream = ByteBuffer(string: events.joined())
         let body = ResponseBody { writer in
-            for event in stream {
-                try await writer.write(ByteBuffer(string: event))
-            }
+            try await writer.write(stream)
             try await writer.finish(nil)
         }
         return Response(

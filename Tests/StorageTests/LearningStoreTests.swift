@@ -1,7 +1,8 @@
 import AppServices
 import CairnCore
 import Foundation
-import Storage
+@testable import Storage
+import SQLKit
 import Testing
 
 // Contract tests for the learning-loop tables (migrations 6–9): conversations and their
@@ -252,6 +253,45 @@ struct LearningStoreTests {
             ])
             #expect(tally[never] == nil, "another course's attempts are not counted")
         }
+    }
+
+    @Test("upgrading to task progress counts the attempts and hints already stored", arguments: Backend.allCases)
+    func taskProgressBackfill(_ backend: Backend) async throws {
+        let (database, _) = try await backend.open()
+        try await database.migrate(Migrations.all.filter { $0.version < 10 })
+        let user = makeUser("upgraded@example.org")
+        try await database.store.insertUser(user, passwordHash: "h")
+        // Rows as a Cairn before migration 10 wrote them: attempts and hints, no tally.
+        try await database.store.withDatabase { db in
+            for (index, passed) in [false, true, false].enumerated() {
+                try await db.insert(into: "attempts").model(AttemptRow(attempt(user.id, firstCheck, passed: passed, at: t0 + Double(index)))).run()
+            }
+            try await db.insert(into: "attempts").model(AttemptRow(attempt(user.id, redactTask, passed: false, at: t0))).run()
+            for level in [1, 2] {
+                try await db.insert(into: "hint_requests").model(HintRequestRow(
+                    user_id: user.id.rawValue, course_id: sampleCourse.rawValue, interaction_id: redactTask.rawValue, level: level,
+                    created_at: t0.epochMilliseconds)).run()
+            }
+            let hintOnly = InteractionID(rawValue: "hint-only")
+            try await db.insert(into: "hint_requests").model(HintRequestRow(
+                user_id: user.id.rawValue, course_id: sampleCourse.rawValue, interaction_id: hintOnly.rawValue, level: 1,
+                created_at: t0.epochMilliseconds)).run()
+        }
+        #expect(try await database.migrate().map(\.version) == [10])
+        let store = database.store
+        #expect(try await store.attemptTally(user: user.id, course: sampleCourse) == [
+            firstCheck: AttemptTally(attempts: 3, passed: true),
+            redactTask: AttemptTally(attempts: 1, passed: false),
+        ], "a task with only hints has no attempts to count")
+        #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: redactTask) == 2)
+        #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: InteractionID(rawValue: "hint-only")) == 1)
+        #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: firstCheck) == 0)
+        // New attempts and hints keep counting from there.
+        try await store.insertAttempt(attempt(user.id, redactTask, passed: true, at: t0 + 10))
+        try await store.recordHint(user: user.id, course: sampleCourse, interaction: firstCheck, level: 1, at: t0 + 11)
+        #expect(try await store.attemptTally(user: user.id, course: sampleCourse)[redactTask] == AttemptTally(attempts: 2, passed: true))
+        #expect(try await store.hintLevel(user: user.id, course: sampleCourse, interaction: firstCheck) == 1)
+        await database.shutdown()
     }
 
     // MARK: hints
