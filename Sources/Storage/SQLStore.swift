@@ -91,7 +91,8 @@ public struct SQLStore: CairnStore {
 
     public func user(id: UserID) async throws -> User? {
         try await withReader { db in
-            try await db.select().column("*").from("users").where("id", .equal, id.rawValue).first(decoding: UserRow.self)?.domain()
+            // A query string, not a builder: every signed-in request runs this and the next.
+            try await db.raw("SELECT * FROM users WHERE id = \(bind: id.rawValue)").first(decoding: UserRow.self)?.domain()
         }
     }
 
@@ -126,7 +127,7 @@ public struct SQLStore: CairnStore {
 
     public func session(id: SessionID) async throws -> StoredSession? {
         try await withReader { db in
-            try await db.select().column("*").from("sessions").where("id", .equal, id.rawValue).first(decoding: SessionRow.self)?.domain()
+            try await db.raw("SELECT * FROM sessions WHERE id = \(bind: id.rawValue)").first(decoding: SessionRow.self)?.domain()
         }
     }
 
