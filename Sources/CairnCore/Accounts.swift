@@ -35,7 +35,10 @@ public struct EmailAddress: Hashable, Sendable, Codable, CustomStringConvertible
 
     /// Returns nil when the text is not a plausible address (one `@`, a dot in the domain, no spaces).
     public init?(_ text: String) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        // Stored addresses are already in this form; checking the bytes spares Foundation's
+        // trimming and lower-casing on every signed-in request.
+        let normalised = text.utf8.allSatisfy { $0 > 32 && $0 < 127 && !($0 >= 65 && $0 <= 90) }
+        let trimmed = normalised ? text : text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
               !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),

@@ -36,16 +36,11 @@ enum ChatStream {
             events.append(event("summary", id: nil, data: String(decoding: json, as: UTF8.self)))
         }
         events.append(event("done", id: nil, data: ""))
-        // The built-in tutor has every event ready at once: one write, one flush.
-        let stream = ByteBuffer(string: events.joined())
-        let body = ResponseBody { writer in
-            try await writer.write(stream)
-            try await writer.finish(nil)
-        }
+        // The built-in tutor has every event ready at once: the stream goes out as one body.
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
-            body: body
+            body: .init(byteBuffer: ByteBuffer(string: events.joined()))
         )
     }
 
