@@ -7,6 +7,9 @@ struct CoreTests {
     @Test("e-mail addresses are trimmed and lower-cased", arguments: [
         (" Ada@Example.ORG ", "ada@example.org"),
         ("x.y+tag@sub.example.co.uk", "x.y+tag@sub.example.co.uk"),
+        ("\tada@example.org\n", "ada@example.org"),
+        ("ÉLODIE@Example.fr", "élodie@example.fr"),
+        ("ada@EXAMPLE.org", "ada@example.org"),
     ])
     func validAddresses(input: String, expected: String) {
         #expect(EmailAddress(input)?.value == expected)
