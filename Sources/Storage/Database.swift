@@ -18,13 +18,15 @@ public final class Database: Sendable {
     public let location: String
     let writer: SQLitePool
     let readers: SQLitePool
+    let checkpointer: SQLiteCheckpointer?
     let logger: Logger
 
-    private init(kind: Kind, location: String, writer: SQLitePool, readers: SQLitePool, logger: Logger) {
+    private init(kind: Kind, location: String, writer: SQLitePool, readers: SQLitePool, checkpointer: SQLiteCheckpointer?, logger: Logger) {
         self.kind = kind
         self.location = location
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -37,28 +39,29 @@ public final class Database: Sendable {
             throw StoreError.unavailable("cannot create the data folder '\(directory)': \(error.localizedDescription); pass a writable folder with --data")
         }
         let path = URL(fileURLWithPath: directory).appendingPathComponent("cairn.sqlite").path
-        let database = Database(
-            kind: .sqlite, location: path,
-            writer: SQLitePool(path: path, kind: .writer, maxConnections: 1, logger: logger),
-            readers: SQLitePool(path: path, kind: .reader, maxConnections: readers, logger: logger),
-            logger: logger
-        )
+        let writer = SQLitePool(path: path, kind: .writer, maxConnections: 1, logger: logger)
+        let readers = SQLitePool(path: path, kind: .reader, maxConnections: readers, logger: logger)
         do {
-            try await database.store.withDatabase { db in
+            try await SQLStore(executor: .pools(writer: writer, readers: readers), logger: logger).withDatabase { db in
                 // WAL is a property of the database file, so once is enough.
                 try await db.raw("PRAGMA journal_mode = WAL").run()
             }
         } catch {
-            await database.shutdown()
+            writer.close()
+            readers.close()
             throw StoreError.unavailable("cannot open SQLite database at \(path): \(error)")
         }
-        return database
+        return Database(
+            kind: .sqlite, location: path, writer: writer, readers: readers,
+            checkpointer: SQLiteCheckpointer(path: path, logger: logger), logger: logger
+        )
     }
 
     /// The store, for use cases.
     public var store: SQLStore { SQLStore(executor: .pools(writer: writer, readers: readers), logger: logger) }
 
     public func shutdown() async {
+        await checkpointer?.stop()
         writer.close()
         readers.close()
     }

@@ -48,7 +48,13 @@ final class SQLiteHandle: @unchecked Sendable {
             try execute("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
             try execute("PRAGMA foreign_keys = ON")
             try execute("PRAGMA synchronous = NORMAL")
-            if readOnly { try execute("PRAGMA query_only = ON") }
+            if readOnly {
+                try execute("PRAGMA query_only = ON")
+            } else {
+                // Checkpoints run in the background (SQLiteCheckpointer); a commit does one
+                // itself only if the log has grown far beyond SQLite's usual 1,000 pages.
+                try execute("PRAGMA wal_autocheckpoint = \(SQLiteCheckpointer.safetyPages)")
+            }
         } catch {
             close()
             throw error

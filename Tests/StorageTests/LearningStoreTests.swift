@@ -294,6 +294,30 @@ struct LearningStoreTests {
         await database.shutdown()
     }
 
+    @Test("the write-ahead log is copied into the database file in the background, not inside a commit")
+    func backgroundCheckpoint() async throws {
+        let (database, folder) = try await Backend.sqlite.open()
+        try await database.migrate()
+        let user = makeUser("checkpoint@example.org")
+        try await database.store.insertUser(user, passwordHash: "h")
+        let file = URL(fileURLWithPath: folder).appendingPathComponent("cairn.sqlite").path
+        let expected = try await database.store.withReader { db in
+            let pages = try await db.raw("PRAGMA page_count").first()?.decode(column: "page_count", as: Int.self) ?? 0
+            let size = try await db.raw("PRAGMA page_size").first()?.decode(column: "page_size", as: Int.self) ?? 0
+            return pages * size
+        }
+        #expect(expected > 0)
+        // Far fewer pages than SQLite's own checkpoint threshold: only the background task moves them.
+        var size = 0
+        for _ in 0 ..< 100 {
+            size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            if size >= expected { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(size >= expected, "the database file holds every page after a checkpoint")
+        await database.shutdown()
+    }
+
     // MARK: hints
 
     @Test("a hint level is recorded once and the highest level shown is returned", arguments: Backend.allCases)
