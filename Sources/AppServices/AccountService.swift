@@ -105,12 +105,12 @@ public struct AccountService: Sendable {
 
     /// The signed-in user for a session token, or nil when it is unknown or expired.
     public func user(forSession id: SessionID) async throws -> User? {
-        guard let session = try await store.session(id: id) else { return nil }
+        guard let (session, user) = try await store.sessionWithUser(id: id) else { return nil }
         guard session.expiresAt > clock.now() else {
             try await store.deleteSession(id: id)
             return nil
         }
-        return try await store.user(id: session.userID)
+        return user
     }
 
     /// Whether any platform administrator exists (the first start asks for one).

@@ -53,6 +53,8 @@ public protocol UserRepository: Sendable {
 public protocol SessionRepository: Sendable {
     func insertSession(_ session: StoredSession) async throws
     func session(id: SessionID) async throws -> StoredSession?
+    /// The session with its user, in one look-up: every signed-in request makes it.
+    func sessionWithUser(id: SessionID) async throws -> (StoredSession, User)?
     func deleteSession(id: SessionID) async throws
     func deleteSessions(expiredBefore date: Date) async throws
 }

@@ -22,6 +22,19 @@ struct UserRow: Codable {
     }
 
     func domain() throws -> User {
+        try UserProfileRow(id: id, email: email, display_name: display_name, role: role, created_at: created_at).domain()
+    }
+}
+
+/// A user's columns without the password hash: what a session look-up reads.
+struct UserProfileRow: Decodable {
+    var id: String
+    var email: String
+    var display_name: String
+    var role: String
+    var created_at: Int64
+
+    func domain() throws -> User {
         guard let address = EmailAddress(email), let role = Role(rawValue: role) else {
             throw StoreError.unavailable("users row \(id) holds an invalid e-mail or role")
         }

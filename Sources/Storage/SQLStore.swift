@@ -131,6 +131,21 @@ public struct SQLStore: CairnStore {
         }
     }
 
+    public func sessionWithUser(id: SessionID) async throws -> (StoredSession, User)? {
+        try await withReader { db in
+            guard let row = try await db.raw("""
+                SELECT sessions.id AS s_id, sessions.user_id AS s_user_id, sessions.created_at AS s_created_at,
+                    sessions.expires_at AS s_expires_at, users.id AS u_id, users.email AS u_email,
+                    users.display_name AS u_display_name, users.role AS u_role, users.created_at AS u_created_at
+                FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = \(bind: id.rawValue)
+                """).first()
+            else { return nil }
+            let session = try row.decode(model: SessionRow.self, prefix: "s_").domain()
+            let user = try row.decode(model: UserProfileRow.self, prefix: "u_").domain()
+            return (session, user)
+        }
+    }
+
     public func deleteSession(id: SessionID) async throws {
         try await withDatabase { db in try await db.delete(from: "sessions").where("id", .equal, id.rawValue).run() }
     }

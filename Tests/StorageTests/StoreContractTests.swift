@@ -132,11 +132,16 @@ struct StoreContractTests {
             try await store.insertSession(live)
             try await store.insertSession(old)
             #expect(try await store.session(id: live.id) == live)
+            let found = try #require(try await store.sessionWithUser(id: live.id))
+            #expect(found.0 == live)
+            #expect(found.1 == user)
+            #expect(try await store.sessionWithUser(id: .random()) == nil)
             try await store.deleteSessions(expiredBefore: t0)
             #expect(try await store.session(id: old.id) == nil)
             #expect(try await store.session(id: live.id) != nil)
             try await store.deleteSession(id: live.id)
             #expect(try await store.session(id: live.id) == nil)
+            #expect(try await store.sessionWithUser(id: live.id) == nil)
         }
     }
 
