@@ -195,8 +195,8 @@ public struct LearningService: Sendable {
         return try await store.transaction { store in
             var outbox: Outbox
             var fresh = false
-            if let existing = try await store.conversation(user: user, course: course.id, lesson: lesson.id) {
-                outbox = Outbox(conversation: existing, next: try await store.lastSequence(in: existing.id) + 1, at: now)
+            if let (existing, last) = try await store.conversationWithLastSequence(user: user, course: course.id, lesson: lesson.id) {
+                outbox = Outbox(conversation: existing, next: last + 1, at: now)
             } else {
                 // Acting on a lesson never opened: start it as opening would.
                 outbox = try await start(course: course, lesson: lesson, user: user, mode: .conversational, store: store, at: now)

@@ -86,6 +86,9 @@ public protocol LearningRepository: Sendable {
     /// The learner's conversation for a lesson, creating it from `proposed` when there is none.
     func openConversation(_ proposed: Conversation) async throws -> Conversation
     func conversation(user: UserID, course: CourseID, lesson: LessonID) async throws -> Conversation?
+    /// The conversation with the sequence number of its last message (0 when it has none),
+    /// in one look-up: every chat action needs both.
+    func conversationWithLastSequence(user: UserID, course: CourseID, lesson: LessonID) async throws -> (Conversation, Int)?
     func setMode(_ mode: LearningMode, of conversation: ConversationID, at date: Date) async throws
     /// Messages after `sequence`, in order.
     func messages(in conversation: ConversationID, after sequence: Int) async throws -> [ChatMessageRecord]

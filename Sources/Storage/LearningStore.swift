@@ -33,6 +33,20 @@ extension SQLStore {
         }
     }
 
+    public func conversationWithLastSequence(user: UserID, course: CourseID, lesson: LessonID) async throws -> (Conversation, Int)? {
+        try await withReader { db in
+            guard let row = try await db.raw("""
+                SELECT conversations.*,
+                    (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
+                FROM conversations
+                WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue) AND lesson_id = \(bind: lesson.rawValue)
+                """).first()
+            else { return nil }
+            let last = try row.decodeNil(column: "last_seq") ? 0 : try row.decode(column: "last_seq", as: Int.self)
+            return (try row.decode(model: ConversationRow.self).domain(), last)
+        }
+    }
+
     public func setMode(_ mode: LearningMode, of conversation: ConversationID, at date: Date) async throws {
         try await withDatabase { db in
             try await db.update("conversations").set("mode", to: mode.rawValue).set("updated_at", to: date.epochMilliseconds)

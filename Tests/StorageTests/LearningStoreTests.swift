@@ -106,6 +106,9 @@ struct LearningStoreTests {
             try await store.insertUser(user, passwordHash: "h")
             let opened = try await store.openConversation(conversation(for: user.id))
             #expect(try await store.lastSequence(in: opened.id) == 0)
+            let empty = try #require(try await store.conversationWithLastSequence(user: user.id, course: sampleCourse, lesson: firstLesson))
+            #expect(empty.0 == opened)
+            #expect(empty.1 == 0)
             #expect(try await store.messages(in: opened.id, after: 0).isEmpty)
 
             let passage = message(opened.id, 1, kind: "passage", step: "p0", payload: #"{"blocks":[{"markdown":"Plain **text**"}]}"#, at: atMillis1)
@@ -129,6 +132,10 @@ struct LearningStoreTests {
             #expect(try await store.messages(in: opened.id, after: 2) == [answer, question])
             #expect(try await store.messages(in: opened.id, after: 4).isEmpty)
             #expect(try await store.lastSequence(in: opened.id) == 4)
+            let found = try #require(try await store.conversationWithLastSequence(user: user.id, course: sampleCourse, lesson: firstLesson))
+            #expect(found.0 == opened)
+            #expect(found.1 == 4)
+            #expect(try await store.conversationWithLastSequence(user: user.id, course: sampleCourse, lesson: LessonID(rawValue: "never-opened")) == nil)
             #expect(try await store.lastSequence(in: .random()) == 0)
         }
     }
