@@ -43,6 +43,8 @@ let package = Package(
         ),
         // Graders per task type, rubric checks, span overlap, personal-data detection, agreement.
         .target(name: "Grading", dependencies: ["CairnCore", "Curriculum"], swiftSettings: swiftSettings),
+        // Item response models, ability estimation, calibration, item analysis, DIF, adaptive testing.
+        .target(name: "Psychometrics", swiftSettings: swiftSettings),
         // Tutor policy, hints, knowledge tracing, retrieval over course text.
         .target(name: "Tutoring", dependencies: ["CairnCore", "Curriculum", "Grading"], swiftSettings: swiftSettings),
         // Use cases; declares the storage, clock and hashing protocols it needs.
@@ -117,6 +119,7 @@ let package = Package(
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Tutoring", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "PsychometricsTests", dependencies: ["Psychometrics"], swiftSettings: swiftSettings),
         .testTarget(name: "TutoringTests", dependencies: ["Tutoring", "Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppServicesTests",

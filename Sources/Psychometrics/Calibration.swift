@@ -1,0 +1,931 @@
+import Dispatch
+import Foundation
+
+// Item calibration by marginal maximum likelihood, fitted with the EM algorithm of Bock and
+// Aitkin (1981) over a fixed quadrature of the N(0, 1) ability distribution.
+//
+// E-step: the log-probability of every score of every item at every node is tabulated once
+// per cycle; each (distinct) response pattern's posterior over the nodes follows by
+// log-sum-exp, and is added into the expected counts r[item][score][node]. The examinees
+// are cut into a fixed number of chunks run with `concurrentPerform`, one accumulator per
+// chunk, summed in chunk order afterwards (so the result does not depend on the machine).
+//
+// M-step: each item's expected complete-data log-likelihood Σ_node Σ_score r·log P
+// (+ log priors) is maximised by a few Fisher-scoring (Newton) steps with step halving, in
+// slope/intercept form: z = a·θ + d, b = −d/a; the 3PL's c is fitted as logit(c); graded
+// items use z_k = a·θ + d_k with d_1 > d_2 > … > d_m. Under the 1PL every right/wrong item
+// shares one a: its intercepts are fitted with a held, then a by a one-dimensional step.
+
+/// How right/wrong items are modelled.
+public enum DichotomousModel: String, Sendable, Codable {
+    /// One discrimination, estimated, shared by all dichotomous items (graded items keep their own).
+    case onePL
+    case twoPL
+    /// 2PL plus a lower asymptote c, with a Beta prior on c (`CalibrationOptions.guessingPrior`).
+    case threePL
+}
+
+public struct CalibrationOptions: Sendable {
+    public var dichotomousModel: DichotomousModel = .twoPL
+    /// Nodes of the N(0, 1) quadrature, equally spaced over [−6, 6].
+    public var quadraturePoints: Int = 41
+    public var maxIterations: Int = 500
+    /// Converged when no parameter (a, intercepts d, and c) moves more than this between EM cycles.
+    public var tolerance: Double = 1e-4
+    /// Lognormal prior on every discrimination a: log a ~ N(mean, sd). Keeps sparse items stable.
+    public var discriminationPrior: (mean: Double, sd: Double)? = nil
+    /// Beta(alpha, beta) prior on the 3PL's c.
+    public var guessingPrior: (alpha: Double, beta: Double) = (5, 17)
+
+    public init() {}
+}
+
+public struct ItemCalibration: Sendable {
+    public var model: ItemModel
+    /// a, b (, c) for right/wrong items; a, b_1…b_m for graded items. Under the 1PL the a
+    /// entry is the standard error of the shared discrimination.
+    public var standardErrors: [Double]
+    /// How many examinees answered the item.
+    public var responseCount: Int
+
+    public init(model: ItemModel, standardErrors: [Double], responseCount: Int) {
+        self.model = model
+        self.standardErrors = standardErrors
+        self.responseCount = responseCount
+    }
+}
+
+public struct CalibrationResult: Sendable {
+    public var items: [ItemCalibration]
+    /// The marginal log-likelihood of the data at the final parameters (priors excluded).
+    public var logLikelihood: Double
+    /// EM cycles run.
+    public var iterations: Int
+    public var converged: Bool
+
+    public init(items: [ItemCalibration], logLikelihood: Double, iterations: Int, converged: Bool) {
+        self.items = items
+        self.logLikelihood = logLikelihood
+        self.iterations = iterations
+        self.converged = converged
+    }
+}
+
+public enum CalibrationError: Error, Equatable, CustomStringConvertible {
+    /// Nobody answered this item, so nothing can be learned about it.
+    case noResponses(item: Int)
+    /// A pattern holds a score the item cannot have.
+    case scoreOutOfRange(item: Int, score: Int, maxScore: Int)
+    /// Fewer than two items: the item parameters are not identified.
+    case tooFewItems
+    /// A pattern names an item the bank does not have.
+    case unknownItem(item: Int, itemCount: Int)
+    /// An item's maximum score is below 1.
+    case invalidMaxScore(item: Int, maxScore: Int)
+
+    public var description: String {
+        switch self {
+        case let .noResponses(item):
+            "item \(item) has no responses"
+        case let .scoreOutOfRange(item, score, maxScore):
+            "item \(item) has a score of \(score), outside 0…\(maxScore)"
+        case .tooFewItems:
+            "calibration needs at least two items"
+        case let .unknownItem(item, itemCount):
+            "a response names item \(item), but the bank has items 0…\(itemCount - 1)"
+        case let .invalidMaxScore(item, maxScore):
+            "item \(item) has a maximum score of \(maxScore); it must be at least 1"
+        }
+    }
+}
+
+public enum Calibrator {
+    /// maxScores[i] = 1 for right/wrong items (fitted with options.dichotomousModel), > 1 for
+    /// graded items (graded response model). Returns parameters on the N(0, 1) ability scale.
+    ///
+    /// Patterns list only the items each examinee saw (missing answers are simply absent).
+    /// Throws `tooFewItems` for fewer than two items, `invalidMaxScore` for a maximum below 1,
+    /// `unknownItem` for an index outside `maxScores.indices`, `scoreOutOfRange` for a score
+    /// outside 0…maxScore and `noResponses` for an item nobody saw.
+    public static func calibrate(_ patterns: [ResponsePattern], maxScores: [Int], options: CalibrationOptions = .init()) throws -> CalibrationResult {
+        guard maxScores.count >= 2 else { throw CalibrationError.tooFewItems }
+        if let bad = maxScores.firstIndex(where: { $0 < 1 }) { throw CalibrationError.invalidMaxScore(item: bad, maxScore: maxScores[bad]) }
+        let itemCount = maxScores.count
+
+        // Validate, count answers per item and score, collapse identical patterns (kept in
+        // first-seen order so that the sums are deterministic).
+        var scoreCounts = maxScores.map { [Double](repeating: 0, count: $0 + 1) }
+        var responseCounts = [Int](repeating: 0, count: itemCount)
+        var distinct: [ResponsePattern] = []
+        var multiplicity: [Double] = []
+        var indexOf: [ResponsePattern: Int] = [:]
+        for pattern in patterns {
+            for (item, score) in zip(pattern.items, pattern.scores) {
+                guard item >= 0, item < itemCount else { throw CalibrationError.unknownItem(item: item, itemCount: itemCount) }
+                guard score >= 0, score <= maxScores[item] else {
+                    throw CalibrationError.scoreOutOfRange(item: item, score: score, maxScore: maxScores[item])
+                }
+                scoreCounts[item][score] += 1
+                responseCounts[item] += 1
+            }
+            guard pattern.count > 0 else { continue }
+            if let index = indexOf[pattern] {
+                multiplicity[index] += 1
+            } else {
+                indexOf[pattern] = distinct.count
+                distinct.append(pattern)
+                multiplicity.append(1)
+            }
+        }
+        if let unseen = responseCounts.firstIndex(of: 0) { throw CalibrationError.noResponses(item: unseen) }
+        indexOf = [:]
+
+        // Quadrature: equally spaced nodes, N(0, 1) weights summing to 1.
+        let nodeCount = max(options.quadraturePoints, 5)
+        let nodes = (0 ..< nodeCount).map { -6 + 12 * Double($0) / Double(nodeCount - 1) }
+        let rawLogWeights = nodes.map { -0.5 * $0 * $0 }
+        let logNormaliser = Foundation.log(rawLogWeights.reduce(0) { $0 + Foundation.exp($1) })
+        let logWeights = rawLogWeights.map { $0 - logNormaliser }
+
+        // Item layout and kinds.
+        var categoryOffsets: [Int] = []
+        var categoryTotal = 0
+        for maxScore in maxScores {
+            categoryOffsets.append(categoryTotal)
+            categoryTotal += maxScore + 1
+        }
+        let dichotomousKind: ParameterKind = options.dichotomousModel == .threePL ? .threePL : .twoPL
+        let kinds: [ParameterKind] = maxScores.map { $0 == 1 ? dichotomousKind : ParameterKind.graded($0) }
+        let onePL = options.dichotomousModel == .onePL
+        let priors = Priors(discrimination: options.discriminationPrior, guessing: options.guessingPrior)
+        let fitter = ItemFitter(nodes: nodes, priors: priors)
+
+        // Starting values from the observed score proportions.
+        var parameters: [[Double]] = (0 ..< itemCount).map { item in
+            startingValues(kind: kinds[item], counts: scoreCounts[item], priors: priors)
+        }
+
+        // The E-step workspace.
+        var cells: [Int32] = []
+        var starts: [Int] = [0]
+        cells.reserveCapacity(distinct.reduce(0) { $0 + $1.count })
+        starts.reserveCapacity(distinct.count + 1)
+        for pattern in distinct {
+            for (item, score) in zip(pattern.items, pattern.scores) {
+                cells.append(Int32(categoryOffsets[item] + score))
+            }
+            starts.append(cells.count)
+        }
+        distinct = []
+        let workspace = EStepWorkspace(
+            nodeCount: nodeCount, categoryCount: categoryTotal, logWeights: logWeights,
+            cells: cells, starts: starts, multiplicity: multiplicity
+        )
+
+        func tabulate() {
+            for item in 0 ..< itemCount {
+                fitter.fillLogProbabilities(
+                    kind: kinds[item], parameters: parameters[item],
+                    into: workspace.table + categoryOffsets[item] * nodeCount
+                )
+            }
+        }
+
+        func expectedCounts(_ item: Int) -> ItemCounts {
+            let categories = maxScores[item] + 1
+            let base = workspace.accumulators + categoryOffsets[item] * nodeCount
+            let r = Array(UnsafeBufferPointer(start: base, count: categories * nodeCount))
+            var n = [Double](repeating: 0, count: nodeCount)
+            for k in 0 ..< categories {
+                for q in 0 ..< nodeCount { n[q] += r[k * nodeCount + q] }
+            }
+            return ItemCounts(r: r, n: n)
+        }
+
+        var iterations = 0
+        var converged = false
+        let dichotomousItems = (0 ..< itemCount).filter { maxScores[$0] == 1 }
+        while iterations < max(options.maxIterations, 1) {
+            iterations += 1
+            tabulate()
+            _ = workspace.run()
+            let previous = parameters
+            let counts = (0 ..< itemCount).map(expectedCounts)
+
+            for item in 0 ..< itemCount {
+                if onePL, kinds[item] == .twoPL {
+                    parameters[item] = fitter.maximize(
+                        kind: .twoPL, start: parameters[item], counts: counts[item], free: [1], includeDiscriminationPrior: false
+                    )
+                } else {
+                    parameters[item] = fitter.maximize(
+                        kind: kinds[item], start: parameters[item], counts: counts[item],
+                        free: Array(parameters[item].indices), includeDiscriminationPrior: true
+                    )
+                }
+            }
+            if onePL, !dichotomousItems.isEmpty {
+                let common = fitter.maximizeCommonDiscrimination(
+                    start: parameters[dichotomousItems[0]][0],
+                    intercepts: dichotomousItems.map { parameters[$0][1] },
+                    counts: dichotomousItems.map { counts[$0] }
+                )
+                for item in dichotomousItems { parameters[item][0] = common }
+            }
+
+            var change = 0.0
+            for item in 0 ..< itemCount {
+                let old = comparable(kind: kinds[item], previous[item])
+                let new = comparable(kind: kinds[item], parameters[item])
+                for (x, y) in zip(old, new) { change = max(change, abs(x - y)) }
+            }
+            if !change.isFinite { break }
+            if change < options.tolerance {
+                converged = true
+                break
+            }
+        }
+
+        // A last E-step at the final parameters: the log-likelihood, and the expected counts
+        // whose information gives the standard errors.
+        tabulate()
+        let logLikelihood = workspace.run()
+        let finalCounts = (0 ..< itemCount).map(expectedCounts)
+
+        var standardErrors: [[Double]] = (0 ..< itemCount).map { item in
+            if onePL, kinds[item] == .twoPL { return [] }
+            return fitter.standardErrors(kind: kinds[item], parameters: parameters[item], counts: finalCounts[item])
+        }
+        if onePL, !dichotomousItems.isEmpty {
+            let errors = fitter.commonDiscriminationStandardErrors(
+                parameters: dichotomousItems.map { parameters[$0] },
+                counts: dichotomousItems.map { finalCounts[$0] }
+            )
+            for (position, item) in dichotomousItems.enumerated() { standardErrors[item] = errors[position] }
+        }
+
+        let items = (0 ..< itemCount).map { item in
+            ItemCalibration(
+                model: itemModel(kind: kinds[item], parameters[item]),
+                standardErrors: standardErrors[item],
+                responseCount: responseCounts[item]
+            )
+        }
+        return CalibrationResult(items: items, logLikelihood: logLikelihood, iterations: iterations, converged: converged)
+    }
+
+    // MARK: - Parameters
+
+    private static func startingValues(kind: ParameterKind, counts: [Double], priors: Priors) -> [Double] {
+        let total = max(counts.reduce(0, +), 1)
+        func logit(_ p: Double) -> Double {
+            let q = min(max(p, 0.02), 0.98)
+            return Foundation.log(q / (1 - q))
+        }
+        // With a = 1, P(correct) ≈ logistic(0.86·d) over N(0, 1); hence the 1.16.
+        switch kind {
+        case .twoPL:
+            return [1, 1.16 * logit(counts[1] / total)]
+        case .threePL:
+            let mean = priors.guessing.alpha / max(priors.guessing.alpha + priors.guessing.beta, 1e-9)
+            let c = min(max(mean, 0.05), 0.3)
+            let p = counts[1] / total
+            return [1, 1.16 * logit((p - c) / (1 - c)), Foundation.log(c / (1 - c))]
+        case let .graded(maxScore):
+            var x = [1.0]
+            var atLeast = total
+            for k in 1 ... maxScore {
+                atLeast -= counts[k - 1]
+                var d = 1.16 * logit(atLeast / total)
+                if k > 1 { d = min(d, x[k - 1] - 0.2) }
+                x.append(d)
+            }
+            return x
+        }
+    }
+
+    /// The parameters compared for convergence: a, the intercepts, and c (not its logit).
+    private static func comparable(kind: ParameterKind, _ x: [Double]) -> [Double] {
+        guard kind == .threePL else { return x }
+        return [x[0], x[1], logistic(x[2])]
+    }
+
+    private static func itemModel(kind: ParameterKind, _ x: [Double]) -> ItemModel {
+        let a = x[0]
+        switch kind {
+        case .twoPL:
+            return .dichotomous(DichotomousItem(discrimination: a, difficulty: -x[1] / a))
+        case .threePL:
+            return .dichotomous(DichotomousItem(discrimination: a, difficulty: -x[1] / a, guessing: logistic(x[2])))
+        case .graded:
+            return .graded(GradedItem(discrimination: a, thresholds: x.dropFirst().map { -$0 / a }))
+        }
+    }
+}
+
+// MARK: - Internals
+
+private enum ParameterKind: Sendable, Equatable {
+    /// x = [a, d].
+    case twoPL
+    /// x = [a, d, logit c].
+    case threePL
+    /// x = [a, d_1, …, d_m], d decreasing.
+    case graded(Int)
+
+    var categoryCount: Int {
+        switch self {
+        case .twoPL, .threePL: 2
+        case let .graded(maxScore): maxScore + 1
+        }
+    }
+}
+
+private struct Priors: Sendable {
+    var discrimination: (mean: Double, sd: Double)?
+    var guessing: (alpha: Double, beta: Double)
+}
+
+/// One item's expected counts from the E-step: r[score * nodes + node], and n[node] = Σ_score r.
+private struct ItemCounts: Sendable {
+    var r: [Double]
+    var n: [Double]
+}
+
+private struct Evaluation {
+    var value: Double
+    var gradient: [Double]
+    /// Expected (Fisher) information of the complete-data log-likelihood, plus the priors'
+    /// curvature; row-major p × p.
+    var fisher: [Double]
+}
+
+private let tinyProbability = 1e-300
+
+private struct ItemFitter: Sendable {
+    let nodes: [Double]
+    let priors: Priors
+
+    // MARK: Log-probability table
+
+    func fillLogProbabilities(kind: ParameterKind, parameters x: [Double], into base: UnsafeMutablePointer<Double>) {
+        let count = nodes.count
+        let a = x[0]
+        switch kind {
+        case .twoPL, .threePL:
+            let c = kind == .threePL ? logistic(x[2]) : 0
+            for q in 0 ..< count {
+                let z = a * nodes[q] + x[1]
+                let p1 = c + (1 - c) * logistic(z)
+                let p0 = (1 - c) * logistic(-z)
+                base[q] = Foundation.log(max(p0, tinyProbability))
+                base[count + q] = Foundation.log(max(p1, tinyProbability))
+            }
+        case let .graded(maxScore):
+            for q in 0 ..< count {
+                let theta = nodes[q]
+                // Upper (s) and lower (1 − s) cumulative probabilities of "score ≥ k".
+                var upperS = 1.0
+                var upperC = 0.0
+                for k in 0 ... maxScore {
+                    let nextS: Double
+                    let nextC: Double
+                    if k == maxScore {
+                        nextS = 0
+                        nextC = 1
+                    } else {
+                        let z = a * theta + x[k + 1]
+                        nextS = logistic(z)
+                        nextC = logistic(-z)
+                    }
+                    let p = upperS > 0.5 ? nextC - upperC : upperS - nextS
+                    base[k * count + q] = Foundation.log(max(p, tinyProbability))
+                    upperS = nextS
+                    upperC = nextC
+                }
+            }
+        }
+    }
+
+    // MARK: Objective
+
+    /// The expected complete-data log-likelihood of one item (plus log priors), its gradient
+    /// and information; nil where the parameters are infeasible.
+    func evaluate(kind: ParameterKind, _ x: [Double], counts: ItemCounts, includeDiscriminationPrior: Bool) -> Evaluation? {
+        let p = x.count
+        for value in x where !value.isFinite || abs(value) > 60 { return nil }
+        let a = x[0]
+        if abs(a) > 30 { return nil }
+        let usePrior = includeDiscriminationPrior && priors.discrimination != nil
+        if usePrior, a <= 0 { return nil }
+        let count = nodes.count
+        var value = 0.0
+        var gradient = [Double](repeating: 0, count: p)
+        var fisher = [Double](repeating: 0, count: p * p)
+        let r = counts.r
+        let n = counts.n
+
+        switch kind {
+        case .twoPL, .threePL:
+            let three = kind == .threePL
+            let c = three ? logistic(x[2]) : 0
+            for q in 0 ..< count {
+                let theta = nodes[q]
+                let z = a * theta + x[1]
+                let l = logistic(z)
+                let lc = logistic(-z)
+                let p1 = max(c + (1 - c) * l, tinyProbability)
+                let p0 = max((1 - c) * lc, tinyProbability)
+                let r0 = r[q]
+                let r1 = r[count + q]
+                value += r1 * Foundation.log(p1) + r0 * Foundation.log(p0)
+                let w = (1 - c) * l * lc
+                let d0 = w * theta
+                let d1 = w
+                let d2 = three ? lc * c * (1 - c) : 0
+                let residual = r1 / p1 - r0 / p0
+                let f = n[q] * (1 / p1 + 1 / p0)
+                gradient[0] += residual * d0
+                gradient[1] += residual * d1
+                fisher[0] += f * d0 * d0
+                fisher[1] += f * d0 * d1
+                fisher[p + 1] += f * d1 * d1
+                if three {
+                    gradient[2] += residual * d2
+                    fisher[2] += f * d0 * d2
+                    fisher[p + 2] += f * d1 * d2
+                    fisher[2 * p + 2] += f * d2 * d2
+                }
+            }
+            fisher[p] = fisher[1]
+            if three {
+                fisher[2 * p] = fisher[2]
+                fisher[2 * p + 1] = fisher[p + 2]
+                let alpha = priors.guessing.alpha
+                let beta = priors.guessing.beta
+                value += (alpha - 1) * Foundation.log(max(c, tinyProbability)) + (beta - 1) * Foundation.log(max(1 - c, tinyProbability))
+                gradient[2] += (alpha - 1) * (1 - c) - (beta - 1) * c
+                fisher[2 * p + 2] += max(alpha + beta - 2, 0) * c * (1 - c)
+            }
+        case let .graded(maxScore):
+            for k in 1 ..< maxScore where x[k] <= x[k + 1] { return nil }
+            // Sparse derivative of P_k: index 0 (a), k (d_k), k + 1 (d_{k+1}).
+            var indexes = [0, 0, 0]
+            var derivative = [0.0, 0.0, 0.0]
+            for q in 0 ..< count {
+                let theta = nodes[q]
+                var upperS = 1.0
+                var upperC = 0.0
+                var upperW = 0.0
+                for k in 0 ... maxScore {
+                    let nextS: Double
+                    let nextC: Double
+                    if k == maxScore {
+                        nextS = 0
+                        nextC = 1
+                    } else {
+                        let z = a * theta + x[k + 1]
+                        nextS = logistic(z)
+                        nextC = logistic(-z)
+                    }
+                    let nextW = nextS * nextC
+                    let probability = max(upperS > 0.5 ? nextC - upperC : upperS - nextS, tinyProbability)
+                    let rk = r[k * count + q]
+                    value += rk * Foundation.log(probability)
+                    var used = 1
+                    indexes[0] = 0
+                    derivative[0] = (upperW - nextW) * theta
+                    if k >= 1 {
+                        indexes[used] = k
+                        derivative[used] = upperW
+                        used += 1
+                    }
+                    if k < maxScore {
+                        indexes[used] = k + 1
+                        derivative[used] = -nextW
+                        used += 1
+                    }
+                    let scale = rk / probability
+                    let weight = n[q] / probability
+                    for i in 0 ..< used {
+                        gradient[indexes[i]] += scale * derivative[i]
+                        for j in 0 ..< used {
+                            fisher[indexes[i] * p + indexes[j]] += weight * derivative[i] * derivative[j]
+                        }
+                    }
+                    upperS = nextS
+                    upperC = nextC
+                    upperW = nextW
+                }
+            }
+        }
+
+        if usePrior, let prior = priors.discrimination {
+            let logA = Foundation.log(a)
+            let variance = max(prior.sd * prior.sd, 1e-12)
+            value += -(logA - prior.mean) * (logA - prior.mean) / (2 * variance) - logA
+            gradient[0] += -(logA - prior.mean) / (variance * a) - 1 / a
+            fisher[0] += 1 / (variance * a * a)
+        }
+        guard value.isFinite else { return nil }
+        return Evaluation(value: value, gradient: gradient, fisher: fisher)
+    }
+
+    // MARK: Maximisation
+
+    /// A few Fisher-scoring steps with step halving on the coordinates in `free`.
+    func maximize(
+        kind: ParameterKind, start: [Double], counts: ItemCounts, free: [Int], includeDiscriminationPrior: Bool, steps: Int = 4
+    ) -> [Double] {
+        var x = start
+        guard var current = evaluate(kind: kind, x, counts: counts, includeDiscriminationPrior: includeDiscriminationPrior) else {
+            return x
+        }
+        let p = x.count
+        let k = free.count
+        for _ in 0 ..< steps {
+            let gradient = free.map { current.gradient[$0] }
+            var information = [Double](repeating: 0, count: k * k)
+            for i in 0 ..< k {
+                for j in 0 ..< k { information[i * k + j] = current.fisher[free[i] * p + free[j]] }
+            }
+            guard var delta = solveSymmetricPositive(information, gradient, size: k) else { break }
+            let largest = delta.reduce(0) { max($0, abs($1)) }
+            guard largest.isFinite else { break }
+            if largest > 1 { delta = delta.map { $0 / largest } }
+            var step = 1.0
+            var accepted = false
+            for _ in 0 ..< 20 {
+                var trial = x
+                for i in 0 ..< k { trial[free[i]] += step * delta[i] }
+                if let next = evaluate(kind: kind, trial, counts: counts, includeDiscriminationPrior: includeDiscriminationPrior),
+                   next.value >= current.value
+                {
+                    x = trial
+                    current = next
+                    accepted = true
+                    break
+                }
+                step *= 0.5
+            }
+            if !accepted || step * min(largest, 1) < 1e-9 { break }
+        }
+        return x
+    }
+
+    /// The 1PL's shared discrimination: one-dimensional Fisher scoring over all right/wrong
+    /// items (intercepts held), with the discrimination prior counted once.
+    func maximizeCommonDiscrimination(start: Double, intercepts: [Double], counts: [ItemCounts], steps: Int = 4) -> Double {
+        func total(_ a: Double) -> (value: Double, gradient: Double, information: Double)? {
+            var value = 0.0
+            var gradient = 0.0
+            var information = 0.0
+            for (d, itemCounts) in zip(intercepts, counts) {
+                guard let e = evaluate(kind: .twoPL, [a, d], counts: itemCounts, includeDiscriminationPrior: false) else { return nil }
+                value += e.value
+                gradient += e.gradient[0]
+                information += e.fisher[0]
+            }
+            if let prior = priors.discrimination {
+                guard a > 0 else { return nil }
+                let logA = Foundation.log(a)
+                let variance = max(prior.sd * prior.sd, 1e-12)
+                value += -(logA - prior.mean) * (logA - prior.mean) / (2 * variance) - logA
+                gradient += -(logA - prior.mean) / (variance * a) - 1 / a
+                information += 1 / (variance * a * a)
+            }
+            return (value, gradient, information)
+        }
+        var a = start
+        guard var current = total(a) else { return a }
+        for _ in 0 ..< steps {
+            guard current.information > 0 else { break }
+            var delta = current.gradient / current.information
+            guard delta.isFinite else { break }
+            if abs(delta) > 1 { delta = delta > 0 ? 1 : -1 }
+            var step = 1.0
+            var accepted = false
+            for _ in 0 ..< 20 {
+                if let next = total(a + step * delta), next.value >= current.value {
+                    a += step * delta
+                    current = next
+                    accepted = true
+                    break
+                }
+                step *= 0.5
+            }
+            if !accepted || abs(step * delta) < 1e-9 { break }
+        }
+        return a
+    }
+
+    // MARK: Standard errors
+
+    /// Standard errors from the inverse of the observed information (the negative Hessian of
+    /// the expected complete-data log-likelihood, by central differences of the analytic
+    /// gradient), falling back on the Fisher information; b by the delta method.
+    func standardErrors(kind: ParameterKind, parameters x: [Double], counts: ItemCounts) -> [Double] {
+        let p = x.count
+        guard let centre = evaluate(kind: kind, x, counts: counts, includeDiscriminationPrior: true) else {
+            return [Double](repeating: .nan, count: p)
+        }
+        var observed: [Double]? = [Double](repeating: 0, count: p * p)
+        for j in 0 ..< p {
+            let h = 1e-5 * max(1, abs(x[j]))
+            var plus = x
+            var minus = x
+            plus[j] += h
+            minus[j] -= h
+            guard let up = evaluate(kind: kind, plus, counts: counts, includeDiscriminationPrior: true),
+                  let down = evaluate(kind: kind, minus, counts: counts, includeDiscriminationPrior: true)
+            else {
+                observed = nil
+                break
+            }
+            for i in 0 ..< p { observed?[i * p + j] = -(up.gradient[i] - down.gradient[i]) / (2 * h) }
+        }
+        var covariance: [Double]?
+        if var information = observed {
+            for i in 0 ..< p {
+                for j in 0 ..< i {
+                    let mean = 0.5 * (information[i * p + j] + information[j * p + i])
+                    information[i * p + j] = mean
+                    information[j * p + i] = mean
+                }
+            }
+            covariance = invertSymmetricPositive(information, size: p)
+        }
+        if covariance == nil { covariance = invertSymmetricPositive(centre.fisher, size: p) }
+        guard let v = covariance else { return [Double](repeating: .nan, count: p) }
+
+        let a = x[0]
+        func difficultyError(_ index: Int) -> Double {
+            // b = −d/a: ∂b/∂a = d/a², ∂b/∂d = −1/a.
+            let ga = x[index] / (a * a)
+            let gd = -1 / a
+            let variance = ga * ga * v[0] + 2 * ga * gd * v[index] + gd * gd * v[index * p + index]
+            return max(variance, 0).squareRoot()
+        }
+        var errors = [max(v[0], 0).squareRoot()]
+        switch kind {
+        case .twoPL:
+            errors.append(difficultyError(1))
+        case .threePL:
+            errors.append(difficultyError(1))
+            let c = logistic(x[2])
+            errors.append(c * (1 - c) * max(v[2 * p + 2], 0).squareRoot())
+        case let .graded(maxScore):
+            for k in 1 ... maxScore { errors.append(difficultyError(k)) }
+        }
+        return errors
+    }
+
+    /// 1PL standard errors: the information matrix over (a, d_1, …, d_n) is an arrowhead (the
+    /// intercepts are linked only through a), inverted through the Schur complement of a. For
+    /// the logistic 2PL form observed and expected information coincide.
+    func commonDiscriminationStandardErrors(parameters: [[Double]], counts: [ItemCounts]) -> [[Double]] {
+        let nanRow = [Double.nan, .nan]
+        let a = parameters.first?[0] ?? 1
+        var infoAA = 0.0
+        var infoAD: [Double] = []
+        var infoDD: [Double] = []
+        for (x, itemCounts) in zip(parameters, counts) {
+            guard let e = evaluate(kind: .twoPL, x, counts: itemCounts, includeDiscriminationPrior: false) else {
+                return parameters.map { _ in nanRow }
+            }
+            infoAA += e.fisher[0]
+            infoAD.append(e.fisher[1])
+            infoDD.append(e.fisher[3])
+        }
+        if let prior = priors.discrimination, a > 0 {
+            // −(d²/da²) of the lognormal log-density.
+            let variance = max(prior.sd * prior.sd, 1e-12)
+            let logA = Foundation.log(a)
+            infoAA += (1 - (logA - prior.mean)) / (variance * a * a) - 1 / (a * a)
+        }
+        var schur = infoAA
+        for (ad, dd) in zip(infoAD, infoDD) {
+            guard dd > 0 else { return parameters.map { _ in nanRow } }
+            schur -= ad * ad / dd
+        }
+        guard schur > 0 else { return parameters.map { _ in nanRow } }
+        let varianceA = 1 / schur
+        var rows: [[Double]] = []
+        for (index, x) in parameters.enumerated() {
+            let ad = infoAD[index]
+            let dd = infoDD[index]
+            let covarianceAD = -ad / (dd * schur)
+            let varianceD = 1 / dd + ad * ad / (dd * dd * schur)
+            let ga = x[1] / (a * a)
+            let gd = -1 / a
+            let varianceB = ga * ga * varianceA + 2 * ga * gd * covarianceAD + gd * gd * varianceD
+            rows.append([varianceA.squareRoot(), max(varianceB, 0).squareRoot()])
+        }
+        return rows
+    }
+}
+
+// MARK: - Small dense linear algebra
+
+/// Cholesky factor (lower, row-major) of a symmetric positive-definite matrix, nil if not.
+private func choleskyFactor(_ matrix: [Double], size n: Int) -> [Double]? {
+    var l = [Double](repeating: 0, count: n * n)
+    for i in 0 ..< n {
+        for j in 0 ... i {
+            var sum = matrix[i * n + j]
+            for k in 0 ..< j { sum -= l[i * n + k] * l[j * n + k] }
+            if i == j {
+                guard sum > 0, sum.isFinite else { return nil }
+                l[i * n + i] = sum.squareRoot()
+            } else {
+                l[i * n + j] = sum / l[j * n + j]
+            }
+        }
+    }
+    return l
+}
+
+private func choleskySolve(_ l: [Double], _ b: [Double], size n: Int) -> [Double] {
+    var y = b
+    for i in 0 ..< n {
+        var sum = y[i]
+        for k in 0 ..< i { sum -= l[i * n + k] * y[k] }
+        y[i] = sum / l[i * n + i]
+    }
+    var x = y
+    for i in stride(from: n - 1, through: 0, by: -1) {
+        var sum = x[i]
+        for k in (i + 1) ..< n { sum -= l[k * n + i] * x[k] }
+        x[i] = sum / l[i * n + i]
+    }
+    return x
+}
+
+/// Solves A·x = b for a symmetric positive-(semi)definite A, adding a growing ridge if needed.
+private func solveSymmetricPositive(_ matrix: [Double], _ b: [Double], size n: Int) -> [Double]? {
+    guard n > 0 else { return nil }
+    var largestDiagonal = 0.0
+    for i in 0 ..< n { largestDiagonal = max(largestDiagonal, abs(matrix[i * n + i])) }
+    var ridge = 0.0
+    for _ in 0 ..< 12 {
+        var a = matrix
+        for i in 0 ..< n { a[i * n + i] += ridge }
+        if let l = choleskyFactor(a, size: n) { return choleskySolve(l, b, size: n) }
+        ridge = ridge == 0 ? 1e-10 * max(largestDiagonal, 1) : ridge * 10
+    }
+    return nil
+}
+
+/// The inverse of a symmetric positive-definite matrix, nil if it is not.
+private func invertSymmetricPositive(_ matrix: [Double], size n: Int) -> [Double]? {
+    guard let l = choleskyFactor(matrix, size: n) else { return nil }
+    var inverse = [Double](repeating: 0, count: n * n)
+    for j in 0 ..< n {
+        var unit = [Double](repeating: 0, count: n)
+        unit[j] = 1
+        let column = choleskySolve(l, unit, size: n)
+        for i in 0 ..< n { inverse[i * n + j] = column[i] }
+    }
+    return inverse
+}
+
+// MARK: - E-step
+
+/// Buffers of the E-step, allocated once per calibration. Chunks write only their own slices
+/// of `accumulators`, `scratch` and `chunkLogLikelihoods`; hence the unchecked Sendable.
+private final class EStepWorkspace: @unchecked Sendable {
+    let nodeCount: Int
+    let categoryCount: Int
+    let patternCount: Int
+    let chunkCount: Int
+    let chunkSize: Int
+    let logWeights: UnsafeMutablePointer<Double>
+    /// log P(score | node) at [category * nodeCount + node]; the caller fills it.
+    let table: UnsafeMutablePointer<Double>
+    let cells: UnsafeMutablePointer<Int32>
+    let cellCount: Int
+    let starts: UnsafeMutablePointer<Int>
+    let multiplicity: UnsafeMutablePointer<Double>
+    /// Per chunk, categoryCount × nodeCount; after `run`, the first slice holds the totals.
+    let accumulators: UnsafeMutablePointer<Double>
+    let scratch: UnsafeMutablePointer<Double>
+    let chunkLogLikelihoods: UnsafeMutablePointer<Double>
+
+    init(nodeCount: Int, categoryCount: Int, logWeights: [Double], cells: [Int32], starts: [Int], multiplicity: [Double]) {
+        self.nodeCount = nodeCount
+        self.categoryCount = categoryCount
+        patternCount = multiplicity.count
+        // A fixed chunking (not the core count) keeps the summation order, and so the result,
+        // the same on every machine.
+        let chunks = max(1, min(32, multiplicity.count / 64))
+        chunkCount = chunks
+        chunkSize = (multiplicity.count + chunks - 1) / chunks
+        let weightBuffer = UnsafeMutablePointer<Double>.allocate(capacity: nodeCount)
+        weightBuffer.initialize(repeating: 0, count: nodeCount)
+        for (index, value) in logWeights.prefix(nodeCount).enumerated() { weightBuffer[index] = value }
+        self.logWeights = weightBuffer
+        let tableBuffer = UnsafeMutablePointer<Double>.allocate(capacity: categoryCount * nodeCount)
+        tableBuffer.initialize(repeating: 0, count: categoryCount * nodeCount)
+        table = tableBuffer
+        cellCount = cells.count
+        let cellBuffer = UnsafeMutablePointer<Int32>.allocate(capacity: max(cells.count, 1))
+        cellBuffer.initialize(repeating: 0, count: max(cells.count, 1))
+        for (index, value) in cells.enumerated() { cellBuffer[index] = value }
+        self.cells = cellBuffer
+        let startBuffer = UnsafeMutablePointer<Int>.allocate(capacity: max(starts.count, 1))
+        startBuffer.initialize(repeating: 0, count: max(starts.count, 1))
+        for (index, value) in starts.enumerated() { startBuffer[index] = value }
+        self.starts = startBuffer
+        let multiplicityBuffer = UnsafeMutablePointer<Double>.allocate(capacity: max(multiplicity.count, 1))
+        multiplicityBuffer.initialize(repeating: 0, count: max(multiplicity.count, 1))
+        for (index, value) in multiplicity.enumerated() { multiplicityBuffer[index] = value }
+        self.multiplicity = multiplicityBuffer
+        let accumulatorBuffer = UnsafeMutablePointer<Double>.allocate(capacity: chunks * categoryCount * nodeCount)
+        accumulatorBuffer.initialize(repeating: 0, count: chunks * categoryCount * nodeCount)
+        accumulators = accumulatorBuffer
+        let scratchBuffer = UnsafeMutablePointer<Double>.allocate(capacity: chunks * nodeCount)
+        scratchBuffer.initialize(repeating: 0, count: chunks * nodeCount)
+        scratch = scratchBuffer
+        let logLikelihoodBuffer = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
+        logLikelihoodBuffer.initialize(repeating: 0, count: chunks)
+        chunkLogLikelihoods = logLikelihoodBuffer
+    }
+
+    deinit {
+        logWeights.deallocate()
+        table.deallocate()
+        cells.deallocate()
+        starts.deallocate()
+        multiplicity.deallocate()
+        accumulators.deallocate()
+        scratch.deallocate()
+        chunkLogLikelihoods.deallocate()
+    }
+
+    /// Expected counts into `accumulators[0 ..< categoryCount * nodeCount]`; returns the
+    /// marginal log-likelihood.
+    func run() -> Double {
+        if chunkCount == 1 {
+            runChunk(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                self.runChunk(chunk)
+            }
+        }
+        let size = categoryCount * nodeCount
+        var logLikelihood = chunkLogLikelihoods[0]
+        for chunk in 1 ..< max(chunkCount, 1) {
+            let source = accumulators + chunk * size
+            for j in 0 ..< size { accumulators[j] += source[j] }
+            logLikelihood += chunkLogLikelihoods[chunk]
+        }
+        return logLikelihood
+    }
+
+    private func runChunk(_ chunk: Int) {
+        let q = nodeCount
+        let logWeights = self.logWeights
+        let table = self.table
+        let cells = self.cells
+        let starts = self.starts
+        let multiplicity = self.multiplicity
+        let size = categoryCount * q
+        let accumulator = accumulators + chunk * size
+        accumulator.update(repeating: 0, count: size)
+        let posterior = scratch + chunk * q
+        let lower = chunk * chunkSize
+        let upper = min(patternCount, lower + chunkSize)
+        var total = 0.0
+        var u = lower
+        while u < upper {
+            for node in 0 ..< q { posterior[node] = logWeights[node] }
+            let first = starts[u]
+            let end = starts[u + 1]
+            var t = first
+            while t < end {
+                let row = table + Int(cells[t]) * q
+                for node in 0 ..< q { posterior[node] += row[node] }
+                t += 1
+            }
+            var largest = -Double.infinity
+            for node in 0 ..< q where posterior[node] > largest { largest = posterior[node] }
+            var sum = 0.0
+            for node in 0 ..< q {
+                let value = Foundation.exp(posterior[node] - largest)
+                posterior[node] = value
+                sum += value
+            }
+            let weight = multiplicity[u]
+            total += weight * (largest + Foundation.log(sum))
+            let scale = weight / sum
+            t = first
+            while t < end {
+                let row = accumulator + Int(cells[t]) * q
+                for node in 0 ..< q { row[node] += scale * posterior[node] }
+                t += 1
+            }
+            u += 1
+        }
+        chunkLogLikelihoods[chunk] = total
+    }
+}

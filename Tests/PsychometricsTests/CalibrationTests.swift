@@ -1,0 +1,249 @@
+import Foundation
+import Psychometrics
+import Testing
+
+@Suite("Calibration (marginal maximum likelihood by EM)")
+struct CalibrationTests {
+    // MARK: Helpers
+
+    static func rmse(_ estimates: [Double], _ truth: [Double]) -> Double {
+        precondition(estimates.count == truth.count && !truth.isEmpty)
+        let total = zip(estimates, truth).reduce(0.0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        return (total / Double(truth.count)).squareRoot()
+    }
+
+    static func discrimination(_ model: ItemModel) -> Double {
+        switch model {
+        case let .dichotomous(item): return item.discrimination
+        case let .graded(item): return item.discrimination
+        }
+    }
+
+    static func difficulty(_ model: ItemModel) -> Double {
+        switch model {
+        case let .dichotomous(item): return item.difficulty
+        case .graded: return .nan
+        }
+    }
+
+    static func guessing(_ model: ItemModel) -> Double {
+        switch model {
+        case let .dichotomous(item): return item.guessing
+        case .graded: return .nan
+        }
+    }
+
+    static func thresholds(_ model: ItemModel) -> [Double] {
+        switch model {
+        case .dichotomous: return []
+        case let .graded(item): return item.thresholds
+        }
+    }
+
+    /// Keeps a random `keep` of each examinee's answers (a Fisher–Yates draw of item indexes).
+    static func sparse(_ patterns: [ResponsePattern], keep: Int, generator: inout SeededGenerator) -> [ResponsePattern] {
+        patterns.map { pattern in
+            var order = Array(pattern.items.indices)
+            for i in 0 ..< keep {
+                let j = i + min(Int(generator.nextUniform() * Double(order.count - i)), order.count - i - 1)
+                order.swapAt(i, j)
+            }
+            let chosen = order.prefix(keep).sorted()
+            return ResponsePattern(items: chosen.map { pattern.items[$0] }, scores: chosen.map { pattern.scores[$0] })
+        }
+    }
+
+    // MARK: Recovery
+
+    @Test("2PL: 20 items × 3,000 examinees recover a and b")
+    func twoPLRecovery() throws {
+        var generator = SeededGenerator(seed: 11)
+        let items = Simulation.twoPLItems(count: 20, generator: &generator)
+        let abilities = Simulation.abilities(count: 3000, generator: &generator)
+        let patterns = Simulation.responses(items: items, abilities: abilities, generator: &generator)
+
+        let result = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 20))
+
+        #expect(result.converged)
+        #expect(result.iterations > 1)
+        #expect(result.logLikelihood.isFinite && result.logLikelihood < 0)
+        #expect(result.items.allSatisfy { $0.responseCount == 3000 })
+        let aError = Self.rmse(result.items.map { Self.discrimination($0.model) }, items.map(Self.discrimination))
+        let bError = Self.rmse(result.items.map { Self.difficulty($0.model) }, items.map(Self.difficulty))
+        #expect(aError < 0.12, "RMSE of a: \(aError)")
+        #expect(bError < 0.12, "RMSE of b: \(bError)")
+        for item in result.items {
+            #expect(item.standardErrors.count == 2)
+            #expect(item.standardErrors.allSatisfy { $0.isFinite && $0 > 0 })
+        }
+    }
+
+    @Test("3PL with the Beta prior on c: 15 items × 4,000 examinees")
+    func threePLRecovery() throws {
+        var generator = SeededGenerator(seed: 12)
+        let items = Simulation.threePLItems(count: 15, generator: &generator)
+        let abilities = Simulation.abilities(count: 4000, generator: &generator)
+        let patterns = Simulation.responses(items: items, abilities: abilities, generator: &generator)
+
+        var options = CalibrationOptions()
+        options.dichotomousModel = .threePL
+        let result = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 15), options: options)
+
+        let bError = Self.rmse(result.items.map { Self.difficulty($0.model) }, items.map(Self.difficulty))
+        let cError = zip(result.items, items).reduce(0.0) { $0 + abs(Self.guessing($1.0.model) - Self.guessing($1.1)) } / 15
+        #expect(bError < 0.25, "RMSE of b: \(bError)")
+        #expect(cError < 0.08, "mean |c error|: \(cError)")
+        for item in result.items {
+            #expect(item.standardErrors.count == 3)
+            let c = Self.guessing(item.model)
+            #expect(c > 0 && c < 0.5)
+        }
+    }
+
+    @Test("Graded response model: 8 items × 4 categories × 3,000 examinees")
+    func gradedRecovery() throws {
+        var generator = SeededGenerator(seed: 13)
+        let items = Simulation.gradedItems(count: 8, categories: 4, generator: &generator)
+        let abilities = Simulation.abilities(count: 3000, generator: &generator)
+        let patterns = Simulation.responses(items: items, abilities: abilities, generator: &generator)
+        #expect(items.allSatisfy { $0.maxScore == 3 })
+
+        let result = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 3, count: 8))
+
+        #expect(result.converged)
+        let aError = Self.rmse(result.items.map { Self.discrimination($0.model) }, items.map(Self.discrimination))
+        let estimated = result.items.flatMap { Self.thresholds($0.model) }
+        let truth = items.flatMap(Self.thresholds)
+        #expect(estimated.count == truth.count)
+        let bError = Self.rmse(estimated, truth)
+        #expect(aError < 0.15, "RMSE of a: \(aError)")
+        #expect(bError < 0.15, "RMSE of thresholds: \(bError)")
+        for item in result.items {
+            let thresholds = Self.thresholds(item.model)
+            #expect(zip(thresholds, thresholds.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(item.standardErrors.count == 4)
+        }
+    }
+
+    @Test("Sparse data: each examinee sees a random half of the bank")
+    func sparseRecovery() throws {
+        var generator = SeededGenerator(seed: 14)
+        let items = Simulation.twoPLItems(count: 20, generator: &generator)
+        let abilities = Simulation.abilities(count: 5000, generator: &generator)
+        let full = Simulation.responses(items: items, abilities: abilities, generator: &generator)
+        let patterns = Self.sparse(full, keep: 10, generator: &generator)
+        #expect(patterns.allSatisfy { $0.count == 10 })
+
+        var options = CalibrationOptions()
+        options.discriminationPrior = (mean: 0, sd: 0.5)
+        let result = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 20), options: options)
+
+        #expect(result.items.reduce(0) { $0 + $1.responseCount } == 5000 * 10)
+        let bError = Self.rmse(result.items.map { Self.difficulty($0.model) }, items.map(Self.difficulty))
+        #expect(bError < 0.15, "RMSE of b: \(bError)")
+    }
+
+    @Test("1PL: one discrimination shared by every item")
+    func onePLSharedDiscrimination() throws {
+        var generator = SeededGenerator(seed: 16)
+        let items = Simulation.twoPLItems(count: 12, generator: &generator).map { model -> ItemModel in
+            .dichotomous(DichotomousItem(discrimination: 1.3, difficulty: Self.difficulty(model)))
+        }
+        let abilities = Simulation.abilities(count: 2000, generator: &generator)
+        let patterns = Simulation.responses(items: items, abilities: abilities, generator: &generator)
+
+        var options = CalibrationOptions()
+        options.dichotomousModel = .onePL
+        let result = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 12), options: options)
+
+        let slopes = result.items.map { Self.discrimination($0.model) }
+        #expect(Set(slopes).count == 1)
+        #expect(abs(slopes[0] - 1.3) < 0.12, "common a: \(slopes[0])")
+        let bError = Self.rmse(result.items.map { Self.difficulty($0.model) }, items.map(Self.difficulty))
+        #expect(bError < 0.15, "RMSE of b: \(bError)")
+        #expect(result.items.allSatisfy { $0.standardErrors.count == 2 && $0.standardErrors.allSatisfy { $0.isFinite && $0 > 0 } })
+    }
+
+    // MARK: Standard errors
+
+    @Test("Standard errors shrink (about halve) when examinees are quadrupled")
+    func standardErrorsShrink() throws {
+        var generator = SeededGenerator(seed: 15)
+        let items = Simulation.twoPLItems(count: 10, generator: &generator)
+        let small = Simulation.responses(
+            items: items, abilities: Simulation.abilities(count: 1000, generator: &generator), generator: &generator
+        )
+        let large = Simulation.responses(
+            items: items, abilities: Simulation.abilities(count: 4000, generator: &generator), generator: &generator
+        )
+        let maxScores = Array(repeating: 1, count: 10)
+        let fewer = try Calibrator.calibrate(small, maxScores: maxScores)
+        let more = try Calibrator.calibrate(large, maxScores: maxScores)
+
+        for index in 0 ..< 2 {
+            let before = fewer.items.reduce(0.0) { $0 + $1.standardErrors[index] } / 10
+            let after = more.items.reduce(0.0) { $0 + $1.standardErrors[index] } / 10
+            #expect(before.isFinite && after.isFinite && after > 0)
+            #expect(after < 0.7 * before, "mean SE \(index == 0 ? "a" : "b"): \(before) → \(after)")
+            #expect(after > 0.3 * before)
+        }
+    }
+
+    // MARK: Bad input
+
+    @Test("An item nobody answered is reported")
+    func unseenItem() {
+        let patterns = [
+            ResponsePattern(items: [0, 1], scores: [1, 0]),
+            ResponsePattern(items: [1, 0], scores: [1, 1]),
+            ResponsePattern(items: [0, 2], scores: [0, 1]),
+        ]
+        #expect(throws: CalibrationError.noResponses(item: 3)) {
+            try Calibrator.calibrate(patterns, maxScores: [1, 1, 1, 1])
+        }
+    }
+
+    @Test("A score outside 0…max is reported")
+    func scoreOutOfRange() {
+        let patterns = [
+            ResponsePattern(scores: [1, 0, 2]),
+            ResponsePattern(scores: [1, 2, 4]),
+        ]
+        #expect(throws: CalibrationError.scoreOutOfRange(item: 1, score: 2, maxScore: 1)) {
+            try Calibrator.calibrate(patterns, maxScores: [1, 1, 3])
+        }
+        #expect(throws: CalibrationError.scoreOutOfRange(item: 0, score: -1, maxScore: 1)) {
+            try Calibrator.calibrate([ResponsePattern(scores: [-1, 0])], maxScores: [1, 1])
+        }
+    }
+
+    @Test("An item the bank does not have, or a maximum score below 1, is reported")
+    func unknownItemAndBadMaximum() {
+        #expect(throws: CalibrationError.unknownItem(item: 5, itemCount: 2)) {
+            try Calibrator.calibrate([ResponsePattern(items: [0, 5], scores: [1, 0])], maxScores: [1, 1])
+        }
+        #expect(throws: CalibrationError.invalidMaxScore(item: 1, maxScore: 0)) {
+            try Calibrator.calibrate([ResponsePattern(scores: [1, 0])], maxScores: [1, 0])
+        }
+    }
+
+    @Test("Fewer than two items cannot be calibrated")
+    func tooFewItems() {
+        #expect(throws: CalibrationError.tooFewItems) {
+            try Calibrator.calibrate([ResponsePattern(scores: [1])], maxScores: [1])
+        }
+    }
+
+    @Test("Identical data give identical results")
+    func deterministic() throws {
+        var generator = SeededGenerator(seed: 17)
+        let items = Simulation.twoPLItems(count: 8, generator: &generator)
+        let patterns = Simulation.responses(
+            items: items, abilities: Simulation.abilities(count: 800, generator: &generator), generator: &generator
+        )
+        let first = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 8))
+        let second = try Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 8))
+        #expect(first.items.map(\.model) == second.items.map(\.model))
+        #expect(first.logLikelihood == second.logLikelihood)
+    }
+}
