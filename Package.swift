@@ -116,6 +116,11 @@ let package = Package(
             name: "cairn-bench", dependencies: ["Grading", "Curriculum", "CairnCore"], path: "Benchmarks/Grading",
             swiftSettings: swiftSettings
         ),
+        // Psychometrics speed and recovery (scripts/bench-psychometrics); a benchmark, not a test.
+        .executableTarget(
+            name: "psychometrics-bench", dependencies: ["Psychometrics"], path: "Benchmarks/Psychometrics",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CairnCoreTests", dependencies: ["CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Tutoring", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),

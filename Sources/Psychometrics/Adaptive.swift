@@ -30,6 +30,11 @@ public struct AdaptiveRules: Sendable, Hashable {
     /// Exposure control: the next item is drawn at random among the k most informative
     /// eligible items (1 = always the most informative).
     public var randomesque: Int = 5
+    /// Exposure control across exams: an item already in more than this share of past exams
+    /// is not eligible (given the running counts in `ExposureRecord`), unless nothing else
+    /// in its area is left. nil = no cap. Keeps the most informative items from being seen
+    /// by so many examinees that they become known.
+    public var maxExposure: Double? = 0.25
     /// The share of the exam per skill area (any positive weights; they are normalised).
     /// Empty means no content balancing.
     public var areaTargets: [String: Double]
@@ -48,7 +53,8 @@ public struct AdaptiveRules: Sendable, Hashable {
         randomesque: Int = 5,
         cutScore: Double? = nil,
         confidence: Double = 0.95,
-        prior: NormalPrior = .standard
+        prior: NormalPrior = .standard,
+        maxExposure: Double? = 0.25
     ) {
         self.minLength = minLength
         self.maxLength = maxLength
@@ -58,7 +64,41 @@ public struct AdaptiveRules: Sendable, Hashable {
         self.cutScore = cutScore
         self.confidence = confidence
         self.prior = prior
+        self.maxExposure = maxExposure
     }
+}
+
+/// How often each bank item has been given so far, across exams: what the exposure cap
+/// is checked against. The exam service keeps these counts in its store.
+public struct ExposureRecord: Sendable, Hashable, Codable {
+    /// Exams started so far.
+    public var exams: Int
+    /// Per bank index, the number of those exams the item was given in.
+    public var counts: [Int]
+
+    public init(exams: Int = 0, counts: [Int]) {
+        self.exams = exams
+        self.counts = counts
+    }
+
+    public init(bankSize: Int) {
+        self.init(exams: 0, counts: [Int](repeating: 0, count: bankSize))
+    }
+
+    /// Counts a finished (or started) exam's items.
+    public mutating func record(_ administered: [Int]) {
+        exams += 1
+        for item in Set(administered) where counts.indices.contains(item) { counts[item] += 1 }
+    }
+
+    /// Whether giving `item` in one more exam would take it past `cap`. The cap starts to
+    /// apply after a few exams, so the first examinees are not limited to a random few items.
+    func isOverexposed(_ item: Int, cap: Double) -> Bool {
+        guard exams >= Self.warmUp, counts.indices.contains(item) else { return false }
+        return Double(counts[item] + 1) / Double(exams + 1) > cap
+    }
+
+    static let warmUp = 20
 }
 
 public enum Decision: String, Sendable, Codable {
@@ -117,7 +157,9 @@ public enum AdaptiveEngine {
     /// used up, the next targeted area in the same order is tried; when every targeted area is
     /// used up (or there are no targets), any unused item of the bank is eligible.
     /// Returns nil when every bank item has been given.
-    public static func nextItem(bank: [BankItem], state: AdaptiveState, rules: AdaptiveRules, generator: inout SeededGenerator) -> Int? {
+    public static func nextItem(
+        bank: [BankItem], state: AdaptiveState, rules: AdaptiveRules, exposure: ExposureRecord? = nil, generator: inout SeededGenerator
+    ) -> Int? {
         guard !bank.isEmpty else { return nil }
         var used = [Bool](repeating: false, count: bank.count)
         var usedCount = 0
@@ -130,12 +172,20 @@ public enum AdaptiveEngine {
         let theta = state.estimate?.theta ?? rules.prior.mean
         let k = max(1, rules.randomesque)
 
+        // Items past the exposure cap are set aside first; only if an area has nothing else
+        // left are they considered again.
+        var capped = used
+        if let cap = rules.maxExposure, let exposure {
+            for index in bank.indices where !capped[index] && exposure.isOverexposed(index, cap: cap) { capped[index] = true }
+        }
         for area in areaOrder(state: state, bank: bank, rules: rules) {
-            var top = TopK(capacity: k)
-            for index in bank.indices where !used[index] && bank[index].area == area {
-                top.offer(information: bank[index].model.information(at: theta), index: index)
+            for excluded in [capped, used] {
+                var top = TopK(capacity: k)
+                for index in bank.indices where !excluded[index] && bank[index].area == area {
+                    top.offer(information: bank[index].model.information(at: theta), index: index)
+                }
+                if let chosen = top.draw(using: &generator) { return chosen }
             }
-            if let chosen = top.draw(using: &generator) { return chosen }
         }
 
         var top = TopK(capacity: k)
@@ -426,6 +476,7 @@ public enum AdaptiveSimulation {
             )
         }
         var exposure = [Int](repeating: 0, count: bank.count)
+        var record = ExposureRecord(bankSize: bank.count)
         var totalLength = 0
         var squaredError = 0.0
         var totalStandardError = 0.0
@@ -440,7 +491,7 @@ public enum AdaptiveSimulation {
                     reason = stop
                     break
                 }
-                guard let item = AdaptiveEngine.nextItem(bank: bank, state: state, rules: rules, generator: &generator) else {
+                guard let item = AdaptiveEngine.nextItem(bank: bank, state: state, rules: rules, exposure: record, generator: &generator) else {
                     break
                 }
                 let score = drawScore(bank[item].model, at: theta, using: &generator)
@@ -449,6 +500,7 @@ public enum AdaptiveSimulation {
             reasons[reason, default: 0] += 1
             totalLength += state.administered.count
             for item in state.administered { exposure[item] += 1 }
+            record.record(state.administered)
             let estimate = state.estimate ?? AbilityEstimate(theta: rules.prior.mean, standardError: rules.prior.standardDeviation)
             squaredError += (estimate.theta - theta) * (estimate.theta - theta)
             totalStandardError += estimate.standardError

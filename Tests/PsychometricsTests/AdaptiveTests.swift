@@ -269,6 +269,44 @@ struct AdaptiveTests {
         #expect(other.state.administered != first.state.administered)
     }
 
+    @Test("an item past the exposure cap is set aside while its area has others left")
+    func exposureCapExcludes() {
+        let bank = AdaptiveFixture.bank(count: 40)
+        let rules = AdaptiveRules(minLength: 5, maxLength: 10, areaTargets: AdaptiveFixture.equalTargets, randomesque: 1, maxExposure: 0.25)
+        var generator = SeededGenerator(seed: 3)
+        let best = AdaptiveEngine.nextItem(bank: bank, state: AdaptiveState(), rules: rules, generator: &generator)!
+        // The best item was in every one of 40 past exams: far past a 25% cap.
+        var exposure = ExposureRecord(bankSize: bank.count)
+        for _ in 0 ..< 40 { exposure.record([best]) }
+        let next = AdaptiveEngine.nextItem(bank: bank, state: AdaptiveState(), rules: rules, exposure: exposure, generator: &generator)!
+        #expect(next != best)
+        #expect(bank[next].area == bank[best].area, "content balancing still picks the same area")
+        // Before the warm-up the cap does not apply.
+        var early = ExposureRecord(bankSize: bank.count)
+        for _ in 0 ..< 5 { early.record([best]) }
+        #expect(AdaptiveEngine.nextItem(bank: bank, state: AdaptiveState(), rules: rules, exposure: early, generator: &generator) == best)
+        // Without a cap the record is ignored.
+        var uncapped = rules
+        uncapped.maxExposure = nil
+        #expect(AdaptiveEngine.nextItem(bank: bank, state: AdaptiveState(), rules: uncapped, exposure: exposure, generator: &generator) == best)
+    }
+
+    @Test("with the exposure cap no item is in more than about a quarter of exams; without it some are in far more")
+    func exposureCapInSimulation() {
+        let bank = AdaptiveFixture.bank(count: 200, seed: 5)
+        var generator = SeededGenerator(seed: 77)
+        let abilities = (0 ..< 300).map { _ in generator.nextNormal() }
+        let capped = AdaptiveRules(minLength: 10, maxLength: 30, areaTargets: AdaptiveFixture.equalTargets, maxExposure: 0.25)
+        var uncapped = capped
+        uncapped.maxExposure = nil
+        var first = SeededGenerator(seed: 1)
+        let withCap = AdaptiveSimulation.run(bank: bank, rules: capped, abilities: abilities, generator: &first)
+        var second = SeededGenerator(seed: 1)
+        let withoutCap = AdaptiveSimulation.run(bank: bank, rules: uncapped, abilities: abilities, generator: &second)
+        #expect(withCap.maxExposure <= 0.27)
+        #expect(withoutCap.maxExposure > 0.4)
+    }
+
     @Test("a simulated adaptive exam is precise, shorter than its maximum and limits exposure")
     func simulation() {
         let bank = AdaptiveFixture.bank(count: 300, seed: 99)
