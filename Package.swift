@@ -44,7 +44,7 @@ let package = Package(
         // Graders per task type, rubric checks, span overlap, personal-data detection, agreement.
         .target(name: "Grading", dependencies: ["CairnCore", "Curriculum"], swiftSettings: swiftSettings),
         // Item response models, ability estimation, calibration, item analysis, DIF, adaptive testing.
-        .target(name: "Psychometrics", swiftSettings: swiftSettings),
+        .target(name: "Psychometrics", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Tutor policy, hints, knowledge tracing, retrieval over course text.
         .target(name: "Tutoring", dependencies: ["CairnCore", "Curriculum", "Grading"], swiftSettings: swiftSettings),
         // Use cases; declares the storage, clock and hashing protocols it needs.
