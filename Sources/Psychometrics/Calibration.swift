@@ -182,7 +182,7 @@ public enum Calibrator {
             cells: cells, starts: starts, multiplicity: multiplicity
         )
 
-        func tabulate() {
+        func tabulate(_ parameters: [[Double]]) {
             for item in 0 ..< itemCount {
                 fitter.fillLogProbabilities(
                     kind: kinds[item], parameters: parameters[item],
@@ -202,53 +202,124 @@ public enum Calibrator {
             return ItemCounts(r: r, n: n)
         }
 
-        var iterations = 0
-        var converged = false
         let dichotomousItems = (0 ..< itemCount).filter { maxScores[$0] == 1 }
-        while iterations < max(options.maxIterations, 1) {
-            iterations += 1
-            tabulate()
-            _ = workspace.run()
-            let previous = parameters
-            let counts = (0 ..< itemCount).map(expectedCounts)
 
+        /// One EM cycle from `current`: the E-step at `current` (whose marginal log-likelihood
+        /// it also returns) and the M-step from there.
+        func emCycle(_ current: [[Double]]) -> (next: [[Double]], logLikelihood: Double) {
+            tabulate(current)
+            let logLikelihood = workspace.run()
+            let counts = (0 ..< itemCount).map(expectedCounts)
+            var next = current
             for item in 0 ..< itemCount {
                 if onePL, kinds[item] == .twoPL {
-                    parameters[item] = fitter.maximize(
-                        kind: .twoPL, start: parameters[item], counts: counts[item], free: [1], includeDiscriminationPrior: false
+                    next[item] = fitter.maximize(
+                        kind: .twoPL, start: current[item], counts: counts[item], free: [1], includeDiscriminationPrior: false
                     )
                 } else {
-                    parameters[item] = fitter.maximize(
-                        kind: kinds[item], start: parameters[item], counts: counts[item],
-                        free: Array(parameters[item].indices), includeDiscriminationPrior: true
+                    next[item] = fitter.maximize(
+                        kind: kinds[item], start: current[item], counts: counts[item],
+                        free: Array(current[item].indices), includeDiscriminationPrior: true
                     )
                 }
             }
             if onePL, !dichotomousItems.isEmpty {
                 let common = fitter.maximizeCommonDiscrimination(
-                    start: parameters[dichotomousItems[0]][0],
-                    intercepts: dichotomousItems.map { parameters[$0][1] },
+                    start: next[dichotomousItems[0]][0],
+                    intercepts: dichotomousItems.map { next[$0][1] },
                     counts: dichotomousItems.map { counts[$0] }
                 )
-                for item in dichotomousItems { parameters[item][0] = common }
+                for item in dichotomousItems { next[item][0] = common }
             }
+            return (next, logLikelihood)
+        }
 
-            var change = 0.0
+        /// The largest change in a, the intercepts or c between two parameter sets.
+        func change(_ old: [[Double]], _ new: [[Double]]) -> Double {
+            var largest = 0.0
             for item in 0 ..< itemCount {
-                let old = comparable(kind: kinds[item], previous[item])
-                let new = comparable(kind: kinds[item], parameters[item])
-                for (x, y) in zip(old, new) { change = max(change, abs(x - y)) }
+                for (x, y) in zip(comparable(kind: kinds[item], old[item]), comparable(kind: kinds[item], new[item])) {
+                    largest = max(largest, abs(x - y))
+                }
             }
-            if !change.isFinite { break }
-            if change < options.tolerance {
+            return largest
+        }
+
+        /// Whether extrapolated parameters are usable: finite, bounded, thresholds in order.
+        func isValid(_ candidate: [[Double]]) -> Bool {
+            for item in 0 ..< itemCount {
+                let x = candidate[item]
+                if x.contains(where: { !$0.isFinite || abs($0) > 60 }) { return false }
+                if case let .graded(maxScore) = kinds[item] {
+                    for k in 1 ..< maxScore where x[k] <= x[k + 1] { return false }
+                }
+            }
+            return true
+        }
+
+        // EM accelerated by SQUAREM (Varadhan & Roland 2008, scheme S3): two EM cycles give the
+        // direction r and curvature v, the parameters jump to x0 − 2αr + α²v, and one more EM
+        // cycle from there keeps the step stable. A jump that lowers the likelihood below the
+        // plain EM path, or leaves the valid region, is dropped for the plain EM result. The
+        // convergence test is always on one plain EM cycle, as without acceleration.
+        var iterations = 0
+        var converged = false
+        let limit = max(options.maxIterations, 1)
+        while iterations < limit {
+            let (x1, _) = emCycle(parameters)
+            iterations += 1
+            let first = change(parameters, x1)
+            if !first.isFinite { break }
+            if first < options.tolerance {
+                parameters = x1
                 converged = true
                 break
+            }
+            guard iterations < limit else { parameters = x1; break }
+            let (x2, logLikelihood1) = emCycle(x1)
+            iterations += 1
+            let second = change(x1, x2)
+            if !second.isFinite { parameters = x1; break }
+            if second < options.tolerance {
+                parameters = x2
+                converged = true
+                break
+            }
+            var rNorm = 0.0
+            var vNorm = 0.0
+            for item in 0 ..< itemCount {
+                for k in parameters[item].indices {
+                    let r = x1[item][k] - parameters[item][k]
+                    let v = x2[item][k] - 2 * x1[item][k] + parameters[item][k]
+                    rNorm += r * r
+                    vNorm += v * v
+                }
+            }
+            let alpha = vNorm > 0 ? min(-1, -(rNorm / vNorm).squareRoot()) : -1
+            var jumped = parameters
+            for item in 0 ..< itemCount {
+                for k in parameters[item].indices {
+                    let r = x1[item][k] - parameters[item][k]
+                    let v = x2[item][k] - 2 * x1[item][k] + parameters[item][k]
+                    jumped[item][k] = parameters[item][k] - 2 * alpha * r + alpha * alpha * v
+                }
+            }
+            guard alpha < -1, isValid(jumped), iterations < limit else {
+                parameters = x2
+                continue
+            }
+            let (stabilised, logLikelihoodJumped) = emCycle(jumped)
+            iterations += 1
+            if logLikelihoodJumped.isFinite, logLikelihoodJumped >= logLikelihood1, isValid(stabilised) {
+                parameters = stabilised
+            } else {
+                parameters = x2
             }
         }
 
         // A last E-step at the final parameters: the log-likelihood, and the expected counts
         // whose information gives the standard errors.
-        tabulate()
+        tabulate(parameters)
         let logLikelihood = workspace.run()
         let finalCounts = (0 ..< itemCount).map(expectedCounts)
 
