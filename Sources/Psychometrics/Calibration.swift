@@ -37,6 +37,9 @@ public struct CalibrationOptions: Sendable {
     /// Beta(alpha, beta) prior on the 3PL's c.
     public var guessingPrior: (alpha: Double, beta: Double) = (5, 17)
 
+    /// Off only in tests, to check the right/wrong fast path against the general E-step.
+    var usesSufficientStatistics = true
+
     public init() {}
 }
 
@@ -203,12 +206,36 @@ public enum Calibrator {
         }
 
         let dichotomousItems = (0 ..< itemCount).filter { maxScores[$0] == 1 }
+        // Every item right/wrong without guessing, every examinee answered every item: the
+        // E-step can use the 2PL's sufficient statistics (EStepWorkspace.runLinear).
+        let linear = options.usesSufficientStatistics && kinds.allSatisfy { $0 == .twoPL } && starts.indices.dropLast().allSatisfy { starts[$0 + 1] - starts[$0] == itemCount }
+        if linear { workspace.nodes = nodes }
+
+        /// The E-step at `current`: expected counts into the workspace, and the marginal
+        /// log-likelihood.
+        func expectation(_ current: [[Double]]) -> Double {
+            guard linear else {
+                tabulate(current)
+                return workspace.run()
+            }
+            workspace.slopes = current.map { $0[0] }
+            workspace.intercepts = current.map { $0[1] }
+            for node in 0 ..< nodeCount {
+                var value = logWeights[node]
+                for item in 0 ..< itemCount {
+                    // log Q = log σ(−z), computed stably.
+                    let z = current[item][0] * nodes[node] + current[item][1]
+                    value -= z > 0 ? z + Foundation.log1p(Foundation.exp(-z)) : Foundation.log1p(Foundation.exp(z))
+                }
+                workspace.linearBase[node] = value
+            }
+            return workspace.runLinear()
+        }
 
         /// One EM cycle from `current`: the E-step at `current` (whose marginal log-likelihood
         /// it also returns) and the M-step from there.
         func emCycle(_ current: [[Double]]) -> (next: [[Double]], logLikelihood: Double) {
-            tabulate(current)
-            let logLikelihood = workspace.run()
+            let logLikelihood = expectation(current)
             let counts = (0 ..< itemCount).map(expectedCounts)
             var next = current
             for item in 0 ..< itemCount {
@@ -319,8 +346,7 @@ public enum Calibrator {
 
         // A last E-step at the final parameters: the log-likelihood, and the expected counts
         // whose information gives the standard errors.
-        tabulate(parameters)
-        let logLikelihood = workspace.run()
+        let logLikelihood = expectation(parameters)
         let finalCounts = (0 ..< itemCount).map(expectedCounts)
 
         var standardErrors: [[Double]] = (0 ..< itemCount).map { item in
@@ -881,6 +907,13 @@ private final class EStepWorkspace: @unchecked Sendable {
     let accumulators: UnsafeMutablePointer<Double>
     let scratch: UnsafeMutablePointer<Double>
     let chunkLogLikelihoods: UnsafeMutablePointer<Double>
+    /// The right/wrong fast path (see `runLinear`): per chunk, the summed posterior.
+    let totals: UnsafeMutablePointer<Double>
+    /// For the fast path: the base log-posterior per node, and per item the slope and intercept.
+    let linearBase: UnsafeMutablePointer<Double>
+    var slopes: [Double] = []
+    var intercepts: [Double] = []
+    var nodes: [Double] = []
 
     init(nodeCount: Int, categoryCount: Int, logWeights: [Double], cells: [Int32], starts: [Int], multiplicity: [Double]) {
         self.nodeCount = nodeCount
@@ -920,6 +953,12 @@ private final class EStepWorkspace: @unchecked Sendable {
         let logLikelihoodBuffer = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
         logLikelihoodBuffer.initialize(repeating: 0, count: chunks)
         chunkLogLikelihoods = logLikelihoodBuffer
+        let totalsBuffer = UnsafeMutablePointer<Double>.allocate(capacity: chunks * nodeCount)
+        totalsBuffer.initialize(repeating: 0, count: chunks * nodeCount)
+        totals = totalsBuffer
+        let baseBuffer = UnsafeMutablePointer<Double>.allocate(capacity: nodeCount)
+        baseBuffer.initialize(repeating: 0, count: nodeCount)
+        linearBase = baseBuffer
     }
 
     deinit {
@@ -931,6 +970,110 @@ private final class EStepWorkspace: @unchecked Sendable {
         accumulators.deallocate()
         scratch.deallocate()
         chunkLogLikelihoods.deallocate()
+        totals.deallocate()
+        linearBase.deallocate()
+    }
+
+    /// The E-step when every item is right/wrong under the 2PL (or 1PL) and every examinee
+    /// answered every item. Then log P(pattern | θ) = Σ_i log Q_i(θ) + θ·Σ_right a_i + Σ_right d_i:
+    /// the first sum is the same for everyone, so each examinee's posterior costs two sums
+    /// over their right answers and one pass over the nodes, instead of a pass over the nodes
+    /// per item. Expected counts of right answers are accumulated per item as before; those
+    /// of wrong answers follow as the summed posterior minus them.
+    ///
+    /// The caller sets `linearBase` (log weight + Σ_i log Q_i per node), `slopes`, `intercepts`
+    /// and `nodes`. Category rows are laid out 2·item (wrong) and 2·item + 1 (right).
+    func runLinear() -> Double {
+        if chunkCount == 1 {
+            runLinearChunk(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                self.runLinearChunk(chunk)
+            }
+        }
+        let size = categoryCount * nodeCount
+        let q = nodeCount
+        var logLikelihood = chunkLogLikelihoods[0]
+        for chunk in 1 ..< max(chunkCount, 1) {
+            let source = accumulators + chunk * size
+            for j in 0 ..< size { accumulators[j] += source[j] }
+            let sourceTotals = totals + chunk * q
+            for node in 0 ..< q { totals[node] += sourceTotals[node] }
+            logLikelihood += chunkLogLikelihoods[chunk]
+        }
+        let items = categoryCount / 2
+        for item in 0 ..< items {
+            let wrong = accumulators + 2 * item * q
+            let right = wrong + q
+            for node in 0 ..< q { wrong[node] = totals[node] - right[node] }
+        }
+        return logLikelihood
+    }
+
+    private func runLinearChunk(_ chunk: Int) {
+        let q = nodeCount
+        let base = linearBase
+        let cells = self.cells
+        let starts = self.starts
+        let multiplicity = self.multiplicity
+        let size = categoryCount * q
+        let accumulator = accumulators + chunk * size
+        accumulator.update(repeating: 0, count: size)
+        let total = totals + chunk * q
+        total.update(repeating: 0, count: q)
+        let posterior = scratch + chunk * q
+        let lower = chunk * chunkSize
+        let upper = min(patternCount, lower + chunkSize)
+        var logLikelihood = 0.0
+        slopes.withUnsafeBufferPointer { slopes in
+            intercepts.withUnsafeBufferPointer { intercepts in
+                nodes.withUnsafeBufferPointer { nodes in
+                    var u = lower
+                    while u < upper {
+                        let first = starts[u]
+                        let end = starts[u + 1]
+                        var slopeSum = 0.0
+                        var interceptSum = 0.0
+                        var t = first
+                        while t < end {
+                            let cell = Int(cells[t])
+                            if cell & 1 == 1 {
+                                slopeSum += slopes[cell >> 1]
+                                interceptSum += intercepts[cell >> 1]
+                            }
+                            t += 1
+                        }
+                        var largest = -Double.infinity
+                        for node in 0 ..< q {
+                            let value = base[node] + nodes[node] * slopeSum + interceptSum
+                            posterior[node] = value
+                            if value > largest { largest = value }
+                        }
+                        var sum = 0.0
+                        for node in 0 ..< q {
+                            let value = Foundation.exp(posterior[node] - largest)
+                            posterior[node] = value
+                            sum += value
+                        }
+                        let weight = multiplicity[u]
+                        logLikelihood += weight * (largest + Foundation.log(sum))
+                        let scale = weight / sum
+                        for node in 0 ..< q { total[node] += scale * posterior[node] }
+                        t = first
+                        while t < end {
+                            let cell = Int(cells[t])
+                            if cell & 1 == 1 {
+                                let row = accumulator + cell * q
+                                for node in 0 ..< q { row[node] += scale * posterior[node] }
+                            }
+                            t += 1
+                        }
+                        u += 1
+                    }
+                }
+            }
+        }
+        chunkLogLikelihoods[chunk] = logLikelihood
     }
 
     /// Expected counts into `accumulators[0 ..< categoryCount * nodeCount]`; returns the

@@ -1,5 +1,5 @@
 import Foundation
-import Psychometrics
+@testable import Psychometrics
 import Testing
 
 @Suite("Calibration (marginal maximum likelihood by EM)")
@@ -231,6 +231,34 @@ struct CalibrationTests {
     func tooFewItems() {
         #expect(throws: CalibrationError.tooFewItems) {
             try Calibrator.calibrate([ResponsePattern(scores: [1])], maxScores: [1])
+        }
+    }
+
+    @Test("The right/wrong fast path of the E-step gives the general E-step's estimates")
+    func sufficientStatisticsPath() throws {
+        var generator = SeededGenerator(seed: 23)
+        let items = Simulation.twoPLItems(count: 12, generator: &generator)
+        let patterns = Simulation.responses(
+            items: items, abilities: Simulation.abilities(count: 2_000, generator: &generator), generator: &generator
+        )
+        let maxScores = Array(repeating: 1, count: 12)
+        for model in [DichotomousModel.twoPL, .onePL] {
+            var options = CalibrationOptions()
+            options.dichotomousModel = model
+            let fast = try Calibrator.calibrate(patterns, maxScores: maxScores, options: options)
+            options.usesSufficientStatistics = false
+            let general = try Calibrator.calibrate(patterns, maxScores: maxScores, options: options)
+            #expect(fast.iterations == general.iterations)
+            #expect(abs(fast.logLikelihood - general.logLikelihood) < 1e-6)
+            for (a, b) in zip(fast.items, general.items) {
+                guard case let .dichotomous(x) = a.model, case let .dichotomous(y) = b.model else {
+                    Issue.record("expected right/wrong items")
+                    continue
+                }
+                #expect(abs(x.discrimination - y.discrimination) < 1e-7)
+                #expect(abs(x.difficulty - y.difficulty) < 1e-7)
+                for (e, f) in zip(a.standardErrors, b.standardErrors) { #expect(abs(e - f) < 1e-6) }
+            }
         }
     }
 
