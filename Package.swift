@@ -55,6 +55,7 @@ let package = Package(
                 "Curriculum",
                 "Grading",
                 "Tutoring",
+                "Psychometrics",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -128,7 +129,10 @@ let package = Package(
         .testTarget(name: "TutoringTests", dependencies: ["Tutoring", "Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppServicesTests",
-            dependencies: ["AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "CairnCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "Psychometrics", "CairnCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,7 +15,7 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: learn, practise and certify job-ready AI skills.",
-        subcommands: [Serve.self, Migrate.self, Content.self, Users.self]
+        subcommands: [Serve.self, Migrate.self, Content.self, Calibrate.self, Users.self]
     )
 }
 
@@ -122,6 +122,69 @@ struct Content: AsyncParsableCommand {
             }
             if catalog.diagnostics.hasErrors { throw ExitCode(1) }
         }
+    }
+}
+
+struct Calibrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fit item parameters to exam responses and write a report.",
+        discussion: """
+            Reads responses in long format (docs/calibration.md: a header naming examinee, item, score and \
+            any group columns), fits right/wrong items with the 2PL and rubric-scored items with the graded \
+            response model, and writes to OUT: report.html (parameters with standard errors, classical \
+            statistics, DIF, flags, the test information curve), parameters.csv, and bank.yaml (the new bank version).
+            """
+    )
+
+    @Argument(help: "The course id, e.g. ai-foundations.")
+    var course: String
+
+    @Option(help: "The responses, a CSV file in long format.")
+    var responses: String
+
+    @Option(help: "Folder to write the report into; created if missing. Default: ./calibration-COURSE")
+    var out: String?
+
+    @OptionGroup var courses: CourseOptions
+
+    func run() async throws {
+        var config = AppConfig()
+        courses.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+        let catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
+        guard let found = catalog.courses.first(where: { $0.id.rawValue == course }) else {
+            let known = catalog.courses.map(\.id.rawValue).joined(separator: ", ")
+            throw ValidationError("no course '\(course)' in \(config.coursesDirectory) (courses there: \(known.isEmpty ? "none" : known))")
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: responses, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read \(responses): \(error.localizedDescription)")
+        }
+        let service = CalibrationService()
+        let report: CalibrationReport
+        do {
+            let rows = try service.readResponses(csv: text, course: found)
+            report = try service.calibrate(course: found, responses: rows, at: Date())
+        } catch let error as CalibrationService.InputError {
+            FileHandle.standardError.write(Data("\(responses): \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        let folder = out ?? "./calibration-\(course)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let files = [
+            ("report.html", CalibrationReportWriter.html(report)),
+            ("parameters.csv", CalibrationReportWriter.parametersCSV(report)),
+            ("bank.yaml", CalibrationReportWriter.bankYAML(report)),
+        ]
+        for (name, content) in files {
+            try Data(content.utf8).write(to: URL(fileURLWithPath: folder).appendingPathComponent(name))
+        }
+        let flagged = report.items.filter { !$0.flags.isEmpty }.count
+        print("\(report.courseID): \(report.items.count) items from \(report.examinees) examinees (\(report.responses) responses), " +
+              "\(report.converged ? "converged" : "NOT converged") after \(report.iterations) EM cycles; " +
+              "marginal reliability \(String(format: "%.3f", report.marginalReliability)); \(flagged) item(s) flagged")
+        print("wrote \(folder)/report.html, parameters.csv and bank.yaml (bank version \(report.bankVersion))")
     }
 }
 

@@ -1,0 +1,113 @@
+import AppServices
+import CairnCore
+import Curriculum
+import Foundation
+import Psychometrics
+import Testing
+
+@Suite("CSV reader")
+struct CSVReaderTests {
+    @Test("quoted fields keep commas, doubled quotes and line breaks; CRLF and a byte-order mark are fine")
+    func quoting() throws {
+        let text = "\u{FEFF}a,b,c\r\n\"x, y\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n\n1,,3\n"
+        let rows = try CSVReader.rows(text)
+        #expect(rows.map(\.fields) == [["a", "b", "c"], ["x, y", "say \"hi\"", "two\nlines"], ["1", "", "3"]])
+        #expect(rows.map(\.line) == [1, 2, 5])
+    }
+
+    @Test("a quote never closed, or text after a closing quote, names its line")
+    func malformed() {
+        #expect(throws: CSVReader.Failure.unterminatedQuote(line: 2)) { try CSVReader.rows("a,b\n\"open,1\n") }
+        #expect(throws: CSVReader.Failure.textAfterQuote(line: 1)) { try CSVReader.rows("\"a\"b,c\n") }
+    }
+}
+
+@Suite("Calibration service")
+struct CalibrationServiceTests {
+    static let catalog = CourseLoader.loadCatalog(
+        at: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("courses").path
+    )
+    static var course: Course { catalog.courses.first { $0.id.rawValue == "ai-foundations" }! }
+
+    @Test("every bad row is reported with its line and what to change; nothing is calibrated")
+    func badRows() throws {
+        let course = Self.course
+        let right = course.items.first { CalibrationService.maxScore(of: $0) == 1 }!.id.rawValue
+        let csv = """
+            examinee,item,score,language
+            ann,\(right),1,en
+            ann,no-such-item,1,en
+            bob,\(right),2,en
+            ,\(right),1,en
+            cy,\(right),1
+            ann,\(right),0,en
+            """
+        let error = try #require(throws: CalibrationService.InputError.self) {
+            try CalibrationService().readResponses(csv: csv, course: course)
+        }
+        #expect(error.problems.map(\.line) == [3, 4, 5, 6, 7])
+        #expect(error.problems[0].message.contains("no-such-item"))
+        #expect(error.problems[1].message.contains("from 0 to 1"))
+        #expect(error.problems[2].message.contains("examinee is empty"))
+        #expect(error.problems[3].message.contains("3 fields where the header has 4"))
+        #expect(error.problems[4].message.contains("line 2"))
+        #expect(throws: CalibrationService.InputError.self) {
+            try CalibrationService().readResponses(csv: "person,item,score\nann,x,1\n", course: course)
+        }
+    }
+
+    @Test("simulated responses to the shipped bank are fitted: right/wrong with the 2PL, rubric items with the graded model, parameters near the truth")
+    func recovery() throws {
+        let course = Self.course
+        let rightWrong = course.items.filter { CalibrationService.maxScore(of: $0) == 1 }.prefix(12)
+        let rubric = course.items.filter { CalibrationService.maxScore(of: $0) > 1 }.prefix(3)
+        let chosen = Array(rightWrong) + Array(rubric)
+        var generator = SeededGenerator(seed: 99)
+        let truth: [ItemModel] = chosen.map { item in
+            let maximum = CalibrationService.maxScore(of: item)
+            let a = 0.8 + generator.nextUniform()
+            if maximum == 1 { return .dichotomous(DichotomousItem(discrimination: a, difficulty: generator.nextNormal())) }
+            let thresholds = (1 ... maximum).map { Double($0) * 2.4 / Double(maximum) - 1.2 }
+            return .graded(GradedItem(discrimination: a, thresholds: thresholds))
+        }
+        var lines = ["examinee,item,score,language"]
+        for examinee in 0 ..< 3_000 {
+            let theta = generator.nextNormal()
+            for (item, model) in zip(chosen, truth) {
+                let u = generator.nextUniform()
+                var score = 0
+                var cumulative = model.probability(of: 0, at: theta)
+                while u > cumulative, score < model.maxScore {
+                    score += 1
+                    cumulative += model.probability(of: score, at: theta)
+                }
+                lines.append("e\(examinee),\(item.id.rawValue),\(score),\(examinee % 2 == 0 ? "en" : "cy")")
+            }
+        }
+        let service = CalibrationService()
+        let responses = try service.readResponses(csv: lines.joined(separator: "\n"), course: course)
+        let report = try service.calibrate(course: course, responses: responses, at: Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(report.examinees == 3_000)
+        #expect(report.items.count == chosen.count)
+        #expect(report.converged)
+        #expect(report.comparisons == ["language: cy vs en"] || report.comparisons == ["language: en vs cy"])
+        #expect(report.bankVersion.hasPrefix(course.version + "+calibrated."))
+        for (item, model) in zip(report.items, truth) {
+            switch model {
+            case let .dichotomous(true2PL):
+                #expect(item.model == "2pl")
+                #expect(abs(item.discrimination - true2PL.discrimination) < 0.25, "a of \(item.id)")
+                #expect(abs(item.difficulties[0] - true2PL.difficulty) < 0.25, "b of \(item.id)")
+            case let .graded(trueGraded):
+                #expect(item.model == "grm")
+                #expect(item.difficulties.count == trueGraded.thresholds.count)
+                for (fitted, actual) in zip(item.difficulties, trueGraded.thresholds) { #expect(abs(fitted - actual) < 0.3, "threshold of \(item.id)") }
+            }
+            #expect(item.dif.values.allSatisfy { $0 != "C" }, "no DIF was planted")
+        }
+        #expect(report.marginalReliability > 0.5)
+        let peak = try #require(report.information.max { $0.information < $1.information })
+        #expect(peak.information > 1)
+    }
+}
