@@ -107,6 +107,7 @@ let package = Package(
                 "CairnCore",
                 "Curriculum",
                 "Storage",
+                "Psychometrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -4,6 +4,7 @@ import ArgumentParser
 import Curriculum
 import Foundation
 import Logging
+import Psychometrics
 import Storage
 import WebApp
 #if canImport(Glibc)
@@ -15,7 +16,7 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: learn, practise and certify job-ready AI skills.",
-        subcommands: [Serve.self, Migrate.self, Content.self, Calibrate.self, Users.self]
+        subcommands: [Serve.self, Migrate.self, Content.self, Calibrate.self, Exam.self, Users.self]
     )
 }
 
@@ -185,6 +186,112 @@ struct Calibrate: AsyncParsableCommand {
               "\(report.converged ? "converged" : "NOT converged") after \(report.iterations) EM cycles; " +
               "marginal reliability \(String(format: "%.3f", report.marginalReliability)); \(flagged) item(s) flagged")
         print("wrote \(folder)/report.html, parameters.csv and bank.yaml (bank version \(report.bankVersion))")
+    }
+}
+
+struct Exam: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with the exams.", subcommands: [Simulate.self])
+
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run simulated examinees through the adaptive exam engine and report how it performs.",
+            discussion: """
+                Uses the course's exam blueprint (lengths, skill areas, cut score) and the item parameters of a \
+                calibrated bank (--bank, the bank.yaml that cairn calibrate writes; default: the irt parameters \
+                in the items' files). Examinees' abilities are drawn from N(0, 1) with a fixed seed; each answer is \
+                drawn from the item's model. Reports mean length, ability RMSE, classification accuracy against \
+                the cut, item exposure, and the length a random linear form needs for the same precision.
+                """
+        )
+
+        @Argument(help: "The course id, e.g. ai-foundations.")
+        var course: String
+
+        @Option(help: "A calibrated bank (bank.yaml from cairn calibrate).")
+        var bank: String?
+
+        @Option(help: "How many simulated examinees. Default: 1000")
+        var examinees: Int = 1000
+
+        @Option(help: "Seed of the simulation; the same seed gives the same report. Default: 1")
+        var seed: UInt64 = 1
+
+        @Option(help: "Standard error at which the exam stops. Default: 0.30")
+        var targetStandardError: Double = 0.30
+
+        @OptionGroup var courses: CourseOptions
+
+        func run() async throws {
+            guard examinees > 0 else { throw ValidationError("--examinees must be at least 1") }
+            var config = AppConfig()
+            courses.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+            let catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
+            guard let found = catalog.courses.first(where: { $0.id.rawValue == course }) else {
+                throw ValidationError("no course '\(course)' in \(config.coursesDirectory)")
+            }
+            var parameters: [String: CalibratedBank.Item] = [:]
+            if let bank {
+                do {
+                    let loaded = try CalibratedBank.load(path: bank)
+                    guard loaded.course == found.id.rawValue else {
+                        throw ValidationError("\(bank) is a bank of \(loaded.course), not \(course)")
+                    }
+                    parameters = loaded.items
+                } catch let error as CalibratedBank.LoadError {
+                    throw ValidationError(error.description)
+                }
+            } else {
+                for item in found.items {
+                    guard let irt = item.irt else { continue }
+                    parameters[item.id.rawValue] = CalibratedBank.Item(model: irt.model.rawValue, a: irt.a, b: [irt.b], c: irt.c)
+                }
+            }
+            let bankItems: [BankItem] = found.items.compactMap { item in
+                guard let fitted = parameters[item.id.rawValue] else { return nil }
+                let model: ItemModel = fitted.model == "grm"
+                    ? .graded(GradedItem(discrimination: fitted.a, thresholds: fitted.b))
+                    : .dichotomous(DichotomousItem(discrimination: fitted.a, difficulty: fitted.b[0], guessing: fitted.c ?? 0))
+                return BankItem(id: item.id.rawValue, area: item.skills.first?.rawValue ?? "", model: model)
+            }
+            guard bankItems.count >= 2 else {
+                throw ValidationError("\(course) has \(bankItems.count) calibrated item(s); run cairn calibrate and pass its bank.yaml with --bank")
+            }
+            let blueprint = found.exam
+            var targets: [String: Double] = [:]
+            for area in blueprint.areas {
+                switch area.share {
+                case let .proportion(share): targets[area.skill.rawValue] = share
+                case let .items(count): targets[area.skill.rawValue] = Double(count)
+                }
+            }
+            // Only areas the bank has items for can be balanced.
+            let covered = Set(bankItems.map(\.area))
+            targets = targets.filter { covered.contains($0.key) }
+            let rules = AdaptiveRules(
+                minLength: min(blueprint.minItems, bankItems.count), maxLength: min(blueprint.maxItems, bankItems.count),
+                areaTargets: targets, targetStandardError: targetStandardError, cutScore: blueprint.cutTheta
+            )
+            var generator = SeededGenerator(seed: seed)
+            let abilities = Simulation.abilities(count: examinees, generator: &generator)
+            let report = AdaptiveSimulation.run(bank: bankItems, rules: rules, abilities: abilities, generator: &generator)
+            let linear = AdaptiveSimulation.linearLengthForPrecision(bank: bankItems, rules: rules, abilities: abilities, generator: &generator)
+            print("\(course): \(bankItems.count) calibrated items in \(covered.count) skill area(s); \(examinees) simulated examinees (seed \(seed))")
+            print(String(format: "mean length %.1f items (blueprint %d–%d); mean standard error %.3f (target %.2f); ability RMSE %.3f",
+                         report.meanLength, rules.minLength, rules.maxLength, report.meanStandardError, targetStandardError, report.abilityRMSE))
+            if let accuracy = report.classificationAccuracy, let cut = blueprint.cutTheta {
+                print(String(format: "pass/fail against the cut %.2f: %.1f%% classified correctly", cut, accuracy * 100))
+            } else {
+                print("pass/fail accuracy: no cut score on the ability scale in the blueprint (cut_theta)")
+            }
+            print(String(format: "most-used item in %.1f%% of exams (cap %.0f%%)", report.maxExposure * 100, (rules.maxExposure ?? 1) * 100))
+            let reasons = report.stopReasons.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }
+            print("stopped by: " + reasons.joined(separator: ", "))
+            if let linear {
+                print(String(format: "a random linear form needs %d items for the same precision; the adaptive exam uses %.0f%% of that", linear, report.meanLength / Double(linear) * 100))
+            } else {
+                print("no linear form from this bank reaches that precision")
+            }
+        }
     }
 }
 

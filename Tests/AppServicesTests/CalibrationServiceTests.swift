@@ -107,6 +107,18 @@ struct CalibrationServiceTests {
             #expect(item.dif.values.allSatisfy { $0 != "C" }, "no DIF was planted")
         }
         #expect(report.marginalReliability > 0.5)
+        // The bank file it writes reads back with the same parameters (to its four decimals).
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).yaml").path
+        try Data(CalibrationReportWriter.bankYAML(report).utf8).write(to: URL(fileURLWithPath: path))
+        let bank = try CalibratedBank.load(path: path)
+        #expect(bank.bankVersion == report.bankVersion)
+        for item in report.items {
+            let read = try #require(bank.items[item.id])
+            #expect(read.model == item.model)
+            #expect(abs(read.a - item.discrimination) < 1e-4)
+            #expect(read.b.count == item.difficulties.count)
+            for (x, y) in zip(read.b, item.difficulties) { #expect(abs(x - y) < 1e-4) }
+        }
         let peak = try #require(report.information.max { $0.information < $1.information })
         #expect(peak.information > 1)
     }
