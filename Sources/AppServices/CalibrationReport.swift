@@ -23,6 +23,9 @@ public struct CalibrationReport: Sendable, Equatable {
         public var proportion: Double
         public var correctedPointBiserial: Double?
         public var alphaIfDeleted: Double?
+        /// Item fit: RMSD between the observed and the model's score curve (0 is perfect;
+        /// above 0.12 the curve does not describe the data). nil when not computed.
+        public var fitRMSD: Double?
         /// ETS category per comparison, e.g. ["language: en vs fr": "A"].
         public var dif: [String: String]
         /// Plain-words flags for the author.
@@ -30,7 +33,7 @@ public struct CalibrationReport: Sendable, Equatable {
 
         public init(id: String, skill: String, model: String, discrimination: Double, difficulties: [Double], guessing: Double?,
                     standardErrors: [Double], maxScore: Int, responses: Int, proportion: Double, correctedPointBiserial: Double?,
-                    alphaIfDeleted: Double?, dif: [String: String], flags: [String]) {
+                    alphaIfDeleted: Double?, fitRMSD: Double? = nil, dif: [String: String], flags: [String]) {
             self.id = id
             self.skill = skill
             self.model = model
@@ -43,6 +46,7 @@ public struct CalibrationReport: Sendable, Equatable {
             self.proportion = proportion
             self.correctedPointBiserial = correctedPointBiserial
             self.alphaIfDeleted = alphaIfDeleted
+            self.fitRMSD = fitRMSD
             self.dif = dif
             self.flags = flags
         }

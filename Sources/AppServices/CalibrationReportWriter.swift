@@ -133,6 +133,7 @@ public enum CalibrationReportWriter {
                 "<abbr title=\"proportion of the maximum score\">p</abbr>",
                 "Corrected point-biserial <abbr title=\"correlation\">r</abbr>",
                 "Alpha if deleted",
+                "Fit (<abbr title=\"root mean squared deviation\">RMSD</abbr>)",
                 "DIF",
                 "Flags",
             ]
@@ -194,6 +195,7 @@ public enum CalibrationReportWriter {
             "<td class=\"number\">\(decimal(item.proportion, 2))</td>",
             "<td class=\"number\">\(decimal(item.correctedPointBiserial, 2))</td>",
             "<td class=\"number\">\(decimal(item.alphaIfDeleted, 3))</td>",
+            "<td class=\"number\">\(decimal(item.fitRMSD, 3))</td>",
             "<td>\(difCell)</td>",
             "<td>\(flagCell)</td>",
         ]
@@ -219,6 +221,7 @@ public enum CalibrationReportWriter {
     <li><strong>SE</strong>: the standard error of each estimate; the larger it is, the less certain the value.</li>
     <li><strong>p</strong>: the mean score as a proportion of the maximum score. Higher means easier.</li>
     <li><strong>r</strong> (corrected point-biserial): how well the item score agrees with the total score on the other items. Low or negative values suggest the item measures something else, or that its key is wrong.</li>
+    <li><strong>Fit (RMSD)</strong>: how far the answers stray from the item’s fitted curve, as a share of the maximum score; 0 is a perfect fit, above 0.12 the curve does not describe the item.</li>
     <li><strong>Alpha if deleted</strong>: Cronbach’s alpha of the test without this item. If it is higher than the alpha of the whole test, the item may be weakening it.</li>
     <li><strong>DIF</strong> (differential item functioning), ETS categories for each comparison of two groups of learners matched on ability: <strong>A</strong> means a negligible difference between the groups; <strong>B</strong> a slight to moderate difference, worth a look; <strong>C</strong> a moderate to large difference: review the item’s wording and content for the groups compared before using it.</li>
     </ul>
@@ -262,7 +265,7 @@ public enum CalibrationReportWriter {
     // MARK: - CSV
 
     /// One row per item, after a header row:
-    /// `id,skill,model,a,se_a,b,se_b,c,se_c,max_score,responses,p,r_pbis,alpha_if_deleted,dif,flags`.
+    /// `id,skill,model,a,se_a,b,se_b,c,se_c,max_score,responses,p,r_pbis,alpha_if_deleted,rmsd,dif,flags`.
     /// Graded thresholds (and their standard errors) are joined with `;`; DIF is written as
     /// `comparison: category` pairs and flags as sentences, each joined with `; `. Numbers
     /// have 4 decimals; a missing value is an empty field. Fields are quoted as RFC 4180 asks;
@@ -270,7 +273,7 @@ public enum CalibrationReportWriter {
     public static func parametersCSV(_ report: CalibrationReport) -> String {
         let header = [
             "id", "skill", "model", "a", "se_a", "b", "se_b", "c", "se_c",
-            "max_score", "responses", "p", "r_pbis", "alpha_if_deleted", "dif", "flags",
+            "max_score", "responses", "p", "r_pbis", "alpha_if_deleted", "rmsd", "dif", "flags",
         ]
         var rows = [header.joined(separator: ",")]
         for item in report.items {
@@ -291,6 +294,7 @@ public enum CalibrationReportWriter {
                 csvNumber(item.proportion),
                 csvOptional(item.correctedPointBiserial),
                 csvOptional(item.alphaIfDeleted),
+                csvOptional(item.fitRMSD),
                 dif,
                 item.flags.joined(separator: "; "),
             ]

@@ -190,10 +190,15 @@ public struct CalibrationService: Sendable {
 
         let models = fit.items.map(\.model)
         let estimates = AbilityEstimator.eapAll(patterns, items: models)
+        let fits = ItemFit.rmsd(patterns, items: models)
         let reportItems = items.enumerated().map { index, item -> CalibrationReport.Item in
             let calibration = fit.items[index]
             let statistics = classical.items[index]
             var flags = statistics.flags.map(\.description)
+            if fits[index].isMisfit {
+                flags.append(String(format: "poor fit: the item's curve misses the answers by %.2f (RMSD, above %.2f); check its key and wording",
+                                    fits[index].rmsd, ItemFit.misfitThreshold))
+            }
             for (comparison, category) in dif[index].sorted(by: { $0.key < $1.key }) where category == "C" {
                 flags.append("large DIF (\(comparison)): the item works differently for the two groups; review its wording")
             }
@@ -205,7 +210,7 @@ public struct CalibrationService: Sendable {
                 id: item.id.rawValue, skill: item.skills.first?.rawValue ?? "", model: model, discrimination: a, difficulties: bs,
                 guessing: c, standardErrors: calibration.standardErrors, maxScore: maxScores[index], responses: calibration.responseCount,
                 proportion: statistics.difficulty, correctedPointBiserial: statistics.correctedPointBiserial,
-                alphaIfDeleted: statistics.alphaIfDeleted, dif: dif[index], flags: flags
+                alphaIfDeleted: statistics.alphaIfDeleted, fitRMSD: fits[index].rmsd, dif: dif[index], flags: flags
             )
         }
         let information = stride(from: -4.0, through: 4.0, by: 0.25).map { theta -> CalibrationReport.InformationPoint in

@@ -105,6 +105,8 @@ struct CalibrationServiceTests {
                 for (fitted, actual) in zip(item.difficulties, trueGraded.thresholds) { #expect(abs(fitted - actual) < 0.3, "threshold of \(item.id)") }
             }
             #expect(item.dif.values.allSatisfy { $0 != "C" }, "no DIF was planted")
+            let fit = try #require(item.fitRMSD)
+            #expect(fit < ItemFit.misfitThreshold, "\(item.id) follows its model")
         }
         #expect(report.marginalReliability > 0.5)
         // The bank file it writes reads back with the same parameters (to its four decimals).
