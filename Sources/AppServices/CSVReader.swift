@@ -69,7 +69,15 @@ public enum CSVReader {
                 field = ""
                 afterQuote = false
             case "\r":
-                continue
+                // CRLF ends a row at the LF; a CR alone (old Mac files) ends it here.
+                if let next = characters.next() {
+                    pending = next
+                    if next == "\n" { continue }
+                }
+                endRow()
+                afterQuote = false
+                line += 1
+                rowLine = line
             case "\n":
                 endRow()
                 afterQuote = false

@@ -325,6 +325,17 @@ public enum CalibrationReportWriter {
     /// `generated_at`, `examinees`), then `items:` with one entry per item in report order:
     /// `id`, `irt` (`{model: 2pl, a: …, b: …}`; 3PL adds `c`; graded items give `b` as a list of
     /// thresholds) and `se`, the standard errors in the order a, b (or b1…bm), c.
+    /// Whether an item's parameters can go into the bank: a positive discrimination, finite
+    /// values, thresholds in increasing order. Others (a miskeyed item fits with a negative a)
+    /// stay in the report with their flags and out of the bank.
+    public static func isUsableInBank(_ item: CalibrationReport.Item) -> Bool {
+        guard item.discrimination > 0, item.discrimination.isFinite, item.difficulties.allSatisfy(\.isFinite),
+              zip(item.difficulties, item.difficulties.dropFirst()).allSatisfy({ $0 < $1 })
+        else { return false }
+        if let guessing = item.guessing, !(0 ..< 1).contains(guessing) { return false }
+        return true
+    }
+
     public static func bankYAML(_ report: CalibrationReport) -> String {
         var lines: [String] = []
         lines.append("# Item bank written by cairn calibrate.")
@@ -334,11 +345,16 @@ public enum CalibrationReportWriter {
         lines.append("bank_version: \(yamlString(report.bankVersion))")
         lines.append("generated_at: \(yamlString(iso8601(report.generatedAt)))")
         lines.append("examinees: \(report.examinees)")
-        if report.items.isEmpty {
+        let usable = report.items.filter(isUsableInBank)
+        let leftOut = report.items.filter { !isUsableInBank($0) }.map(\.id)
+        if !leftOut.isEmpty {
+            lines.append("# Left out (see the report's flags): " + leftOut.joined(separator: ", "))
+        }
+        if usable.isEmpty {
             lines.append("items: []")
         } else {
             lines.append("items:")
-            for item in report.items {
+            for item in usable {
                 var irt = ["model: \(yamlModel(item.model))", "a: \(yamlNumber(item.discrimination))"]
                 if item.model.lowercased() == "grm" || item.difficulties.count != 1 {
                     irt.append("b: [" + item.difficulties.map { yamlNumber($0) }.joined(separator: ", ") + "]")
@@ -363,7 +379,8 @@ public enum CalibrationReportWriter {
 
     private static func yamlNumber(_ value: Double) -> String {
         guard value.isFinite else { return value.isNaN ? ".nan" : (value > 0 ? ".inf" : "-.inf") }
-        return fixed(value, 4)
+        // Full precision: the bank is read back by machines, and close thresholds must stay in order.
+        return String(format: "%.10g", value)
     }
 
     /// A YAML double-quoted scalar: backslash, double quote and every control or line-breaking

@@ -82,6 +82,7 @@ public struct CalibrationService: Sendable {
 
         var responses: [Response] = []
         var seen: [String: Int] = [:]
+        var groupOf: [String: (value: String, line: Int)] = [:]
         for row in rows.dropFirst() {
             guard row.fields.count == names.count else {
                 problems.append(.init(line: row.line, message: "\(row.fields.count) fields where the header has \(names.count)"))
@@ -110,10 +111,20 @@ public struct CalibrationService: Sendable {
             }
             seen[key] = row.line
             var groups: [String: String] = [:]
+            var conflict = false
             for column in groupColumns {
                 let value = row.fields[column].trimmingCharacters(in: .whitespaces)
-                if !value.isEmpty { groups[names[column]] = value }
+                guard !value.isEmpty else { continue }
+                groups[names[column]] = value
+                let groupKey = examinee + "\u{0}" + names[column]
+                if let earlier = groupOf[groupKey], earlier.value != value {
+                    problems.append(.init(line: row.line, message: "\(examinee) has \(names[column]) '\(value)' here but '\(earlier.value)' on line \(earlier.line); an examinee belongs to one group per column"))
+                    conflict = true
+                } else if groupOf[groupKey] == nil {
+                    groupOf[groupKey] = (value, row.line)
+                }
             }
+            if conflict { continue }
             responses.append(Response(line: row.line, examinee: examinee, item: itemID, score: score, groups: groups))
         }
         if !problems.isEmpty { throw InputError(problems: problems) }
@@ -156,6 +167,27 @@ public struct CalibrationService: Sendable {
         }
         let patterns = zip(patternItems, patternScores).map { ResponsePattern(items: $0, scores: $1) }
 
+        // Items the data cannot calibrate: everyone scored the same, or a rubric item with
+        // scores nobody got (its thresholds there would have no data behind them).
+        var problems: [InputError.Problem] = []
+        var seenScores = [Set<Int>](repeating: [], count: items.count)
+        for pattern in patterns {
+            for (item, score) in zip(pattern.items, pattern.scores) { seenScores[item].insert(score) }
+        }
+        for (index, item) in items.enumerated() {
+            let seen = seenScores[index]
+            let firstLine = responses.first { $0.item == item.id.rawValue }?.line ?? 1
+            if seen.count < 2 {
+                problems.append(.init(line: firstLine, message: "every examinee scored \(seen.first ?? 0) on \(item.id.rawValue), so there is nothing to calibrate; leave it out of the file or add answers from a wider range of examinees"))
+            } else if maxScores[index] > 1 {
+                let missing = (0 ... maxScores[index]).filter { !seen.contains($0) }
+                if !missing.isEmpty {
+                    problems.append(.init(line: firstLine, message: "nobody scored \(missing.map(String.init).joined(separator: ", ")) of \(maxScores[index]) on \(item.id.rawValue); the graded model needs every score seen at least once — collect more answers or leave it out"))
+                }
+            }
+        }
+        if !problems.isEmpty { throw InputError(problems: problems) }
+
         let fit: CalibrationResult
         do {
             fit = try Calibrator.calibrate(patterns, maxScores: maxScores)
@@ -195,6 +227,14 @@ public struct CalibrationService: Sendable {
             let calibration = fit.items[index]
             let statistics = classical.items[index]
             var flags = statistics.flags.map(\.description)
+            if case let .dichotomous(fitted) = calibration.model, fitted.discrimination <= 0 {
+                flags.append("negative discrimination: stronger examinees do worse on it; check its key. Left out of bank.yaml")
+            } else if case let .graded(fitted) = calibration.model, fitted.discrimination <= 0 {
+                flags.append("negative discrimination: stronger examinees score lower on it; check its rubric. Left out of bank.yaml")
+            }
+            if calibration.standardErrors.contains(where: { !$0.isFinite }) {
+                flags.append("its standard errors could not be computed: the data hardly inform this item; collect more answers")
+            }
             if fits[index].isMisfit {
                 flags.append(String(format: "poor fit: the item's curve misses the answers by %.2f (RMSD, above %.2f); check its key and wording",
                                     fits[index].rmsd, ItemFit.misfitThreshold))

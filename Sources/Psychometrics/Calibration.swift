@@ -85,6 +85,8 @@ public enum CalibrationError: Error, Equatable, CustomStringConvertible {
     case unknownItem(item: Int, itemCount: Int)
     /// An item's maximum score is below 1.
     case invalidMaxScore(item: Int, maxScore: Int)
+    /// One examinee's pattern lists the same item twice.
+    case duplicateItem(item: Int)
 
     public var description: String {
         switch self {
@@ -96,6 +98,8 @@ public enum CalibrationError: Error, Equatable, CustomStringConvertible {
             "calibration needs at least two items"
         case let .unknownItem(item, itemCount):
             "a response names item \(item), but the bank has items 0…\(itemCount - 1)"
+        case let .duplicateItem(item):
+            "a response pattern lists item \(item) twice; keep one score per examinee and item"
         case let .invalidMaxScore(item, maxScore):
             "item \(item) has a maximum score of \(maxScore); it must be at least 1"
         }
@@ -123,6 +127,11 @@ public enum Calibrator {
         var multiplicity: [Double] = []
         var indexOf: [ResponsePattern: Int] = [:]
         for pattern in patterns {
+            if Set(pattern.items).count != pattern.items.count {
+                var seen = Set<Int>()
+                let repeated = pattern.items.first { !seen.insert($0).inserted } ?? 0
+                throw CalibrationError.duplicateItem(item: repeated)
+            }
             for (item, score) in zip(pattern.items, pattern.scores) {
                 guard item >= 0, item < itemCount else { throw CalibrationError.unknownItem(item: item, itemCount: itemCount) }
                 guard score >= 0, score <= maxScores[item] else {
@@ -718,9 +727,13 @@ private struct ItemFitter: Sendable {
 
     // MARK: Standard errors
 
-    /// Standard errors from the inverse of the observed information (the negative Hessian of
-    /// the expected complete-data log-likelihood, by central differences of the analytic
-    /// gradient), falling back on the Fisher information; b by the delta method.
+    /// Standard errors from the inverse of the complete-data information (the negative Hessian
+    /// of the expected complete-data log-likelihood with the expected counts held fixed, by
+    /// central differences of the analytic gradient), falling back on the Fisher information;
+    /// b by the delta method. This is the classic Bock–Aitkin error: it leaves out the
+    /// information lost to not knowing each examinee's ability, so it is somewhat too small
+    /// (a few per cent on complete tests, more on sparse adaptive data). The observed-data
+    /// information (Louis's formula or the cross-product of per-pattern scores) is the fix.
     func standardErrors(kind: ParameterKind, parameters x: [Double], counts: ItemCounts) -> [Double] {
         let p = x.count
         guard let centre = evaluate(kind: kind, x, counts: counts, includeDiscriminationPrior: true) else {

@@ -167,10 +167,17 @@ public enum MantelHaenszel {
             pValue = chiSquarePValue(statistic)
         }
 
-        let category = classify(delta: delta, standardError: standardError, pValue: pValue)
+        var category = classify(delta: delta, standardError: standardError, pValue: pValue)
         var favours: String?
         if category != .a, let delta {
             favours = delta < 0 ? "reference" : "focal"
+        }
+        // Completely separated tables: one group never right (or never wrong) where the
+        // other is, so α is 0 or infinite and Δ has no finite value. That is the largest DIF
+        // there is; when the χ² is significant it is C.
+        if delta == nil, let pValue, pValue < 0.05, sumR > 0 || sumS > 0 {
+            category = .c
+            favours = sumS == 0 ? "reference" : "focal"
         }
 
         return DIFResult(

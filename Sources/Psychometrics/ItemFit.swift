@@ -42,7 +42,7 @@ public struct ItemFit: Sendable, Hashable {
         var posterior = [Double](repeating: 0, count: q)
         for pattern in patterns where pattern.count > 0 {
             for node in 0 ..< q { posterior[node] = logWeights[node] }
-            for (item, score) in zip(pattern.items, pattern.scores) {
+            for (item, score) in zip(pattern.items, pattern.scores) where items.indices.contains(item) && (0 ... items[item].maxScore).contains(score) {
                 let row = offsets[item] + score * q
                 for node in 0 ..< q { posterior[node] += table[row + node] }
             }
@@ -53,7 +53,7 @@ public struct ItemFit: Sendable, Hashable {
                 sum += posterior[node]
             }
             for node in 0 ..< q { posterior[node] /= sum }
-            for (item, score) in zip(pattern.items, pattern.scores) {
+            for (item, score) in zip(pattern.items, pattern.scores) where items.indices.contains(item) && (0 ... items[item].maxScore).contains(score) {
                 let proportion = Double(score) / Double(items[item].maxScore)
                 let base = item * q
                 for node in 0 ..< q {

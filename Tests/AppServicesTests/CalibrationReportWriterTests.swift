@@ -135,9 +135,9 @@ struct CalibrationReportWriterTests {
             #expect(yaml.contains("- id: \"\(id)\""))
         }
         #expect(yaml.contains("irt: {model: 2pl, a: 1.2345, b: -0.5432}"))
-        #expect(yaml.contains("irt: {model: 3pl, a: 0.9000, b: 0.3000, c: 0.2000}"))
-        #expect(yaml.contains("irt: {model: grm, a: 1.1000, b: [-1.0000, 0.2500, 1.5000]}"))
-        #expect(yaml.contains("se: [0.1000, 0.2000, 0.2100, 0.2200]"))
+        #expect(yaml.contains("irt: {model: 3pl, a: 0.9, b: 0.3, c: 0.2}"))
+        #expect(yaml.contains("irt: {model: grm, a: 1.1, b: [-1, 0.25, 1.5]}"))
+        #expect(yaml.contains("se: [0.1, 0.2, 0.21, 0.22]"))
     }
 
     @Test("YAML strings are double-quoted and escaped")

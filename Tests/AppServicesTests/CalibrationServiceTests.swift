@@ -15,6 +15,12 @@ struct CSVReaderTests {
         #expect(rows.map(\.line) == [1, 2, 5])
     }
 
+    @Test("old Mac line ends (CR alone), a quoted empty last field and a last row without a line end")
+    func lineEnds() throws {
+        #expect(try CSVReader.rows("a,b\r1,2\r3,4").map(\.fields) == [["a", "b"], ["1", "2"], ["3", "4"]])
+        #expect(try CSVReader.rows("a,b\r\n1,\"\"").map(\.fields) == [["a", "b"], ["1", ""]])
+    }
+
     @Test("a quote never closed, or text after a closing quote, names its line")
     func malformed() {
         #expect(throws: CSVReader.Failure.unterminatedQuote(line: 2)) { try CSVReader.rows("a,b\n\"open,1\n") }
@@ -55,6 +61,74 @@ struct CalibrationServiceTests {
         #expect(throws: CalibrationService.InputError.self) {
             try CalibrationService().readResponses(csv: "person,item,score\nann,x,1\n", course: course)
         }
+    }
+
+    /// Long-format rows for `items` (id, max score) with scores from `score(examinee, position)`.
+    static func csv(_ items: [(String, Int)], examinees: Int, score: (Int, Int) -> Int) -> String {
+        var lines = ["examinee,item,score"]
+        for examinee in 0 ..< examinees {
+            for (position, item) in items.enumerated() { lines.append("e\(examinee),\(item.0),\(score(examinee, position))") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    @Test("an item everyone got right, and a rubric score nobody got, are named before anything is fitted")
+    func degenerateItems() throws {
+        let course = Self.course
+        let rightWrong = course.items.filter { CalibrationService.maxScore(of: $0) == 1 }.prefix(3).map { ($0.id.rawValue, 1) }
+        let rubric = try #require(course.items.first { CalibrationService.maxScore(of: $0) >= 2 })
+        let top = CalibrationService.maxScore(of: rubric)
+        var generator = SeededGenerator(seed: 4)
+        let text = Self.csv(rightWrong + [(rubric.id.rawValue, top)], examinees: 300) { _, position in
+            switch position {
+            case 0: 1                                                   // everyone right
+            case 3: generator.nextUniform() < 0.5 ? 0 : 1               // never above 1
+            default: generator.nextUniform() < 0.5 ? 0 : 1
+            }
+        }
+        let service = CalibrationService()
+        let responses = try service.readResponses(csv: text, course: course)
+        let error = try #require(throws: CalibrationService.InputError.self) {
+            try service.calibrate(course: course, responses: responses, at: Date())
+        }
+        #expect(error.problems.count == 2)
+        #expect(error.problems[0].message.contains("every examinee scored 1 on \(rightWrong[0].0)"))
+        #expect(error.problems[1].message.contains("nobody scored \((2 ... top).map(String.init).joined(separator: ", ")) of \(top) on \(rubric.id.rawValue)"))
+    }
+
+    @Test("an examinee in two groups of the same column is reported with both lines")
+    func groupConflict() throws {
+        let course = Self.course
+        let ids = course.items.filter { CalibrationService.maxScore(of: $0) == 1 }.prefix(2).map(\.id.rawValue)
+        let text = "examinee,item,score,language\nann,\(ids[0]),1,en\nann,\(ids[1]),0,fr\n"
+        let error = try #require(throws: CalibrationService.InputError.self) {
+            try CalibrationService().readResponses(csv: text, course: course)
+        }
+        #expect(error.problems.map(\.line) == [3])
+        #expect(error.problems[0].message.contains("'fr' here but 'en' on line 2"))
+    }
+
+    @Test("a miskeyed item (negative discrimination) is flagged and left out of the bank, which still reads back")
+    func miskeyedItem() throws {
+        let course = Self.course
+        let ids = course.items.filter { CalibrationService.maxScore(of: $0) == 1 }.prefix(8).map { ($0.id.rawValue, 1) }
+        var generator = SeededGenerator(seed: 8)
+        let abilities = (0 ..< 2_000).map { _ in generator.nextNormal() }
+        let text = Self.csv(ids, examinees: 2_000) { examinee, position in
+            let theta = abilities[examinee]
+            let z = position == 2 ? -1.2 * theta : 1.2 * (theta - Double(position - 4) * 0.3)
+            return generator.nextUniform() < 1 / (1 + Foundation.exp(-z)) ? 1 : 0
+        }
+        let service = CalibrationService()
+        let report = try service.calibrate(course: course, responses: try service.readResponses(csv: text, course: course), at: Date())
+        let miskeyed = try #require(report.items.first { $0.id == ids[2].0 })
+        #expect(miskeyed.discrimination < 0)
+        #expect(miskeyed.flags.contains { $0.contains("negative discrimination") })
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).yaml").path
+        try Data(CalibrationReportWriter.bankYAML(report).utf8).write(to: URL(fileURLWithPath: path))
+        let bank = try CalibratedBank.load(path: path)
+        #expect(bank.items[ids[2].0] == nil)
+        #expect(bank.items.count == 7)
     }
 
     @Test("simulated responses to the shipped bank are fitted: right/wrong with the 2PL, rubric items with the graded model, parameters near the truth")
@@ -109,7 +183,7 @@ struct CalibrationServiceTests {
             #expect(fit < ItemFit.misfitThreshold, "\(item.id) follows its model")
         }
         #expect(report.marginalReliability > 0.5)
-        // The bank file it writes reads back with the same parameters (to its four decimals).
+        // The bank file it writes reads back with the same parameters.
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bank-\(UUID().uuidString).yaml").path
         try Data(CalibrationReportWriter.bankYAML(report).utf8).write(to: URL(fileURLWithPath: path))
         let bank = try CalibratedBank.load(path: path)

@@ -227,6 +227,14 @@ struct CalibrationTests {
         }
     }
 
+    @Test("A pattern that lists an item twice is refused")
+    func duplicateItem() {
+        #expect(throws: CalibrationError.duplicateItem(item: 0)) {
+            try Calibrator.calibrate([ResponsePattern(items: [0, 0, 2], scores: [1, 0, 1]), ResponsePattern(scores: [0, 1, 1])],
+                                     maxScores: [1, 1, 1])
+        }
+    }
+
     @Test("Fewer than two items cannot be calibrated")
     func tooFewItems() {
         #expect(throws: CalibrationError.tooFewItems) {

@@ -167,4 +167,24 @@ struct DIFTests {
         // The other items are still compared.
         #expect(results[1].delta != nil)
     }
+
+    @Test("an item the focal group never gets right where the reference group does is C, not A")
+    func separatedTable() {
+        var generator = SeededGenerator(seed: 5)
+        var scores: [[Int?]] = []
+        var groups: [String?] = []
+        for examinee in 0 ..< 400 {
+            let focal = examinee % 2 == 1
+            var row: [Int?] = (0 ..< 6).map { _ in generator.nextUniform() < 0.6 ? 1 : 0 }
+            // Item 0 broken for the focal group: never right; the reference group mostly right.
+            row[0] = focal ? 0 : (generator.nextUniform() < 0.8 ? 1 : 0)
+            scores.append(row)
+            groups.append(focal ? "focal" : "reference")
+        }
+        let results = MantelHaenszel.dif(ScoreMatrix(scores: scores, maxScores: Array(repeating: 1, count: 6)), groups: groups,
+                                         reference: "reference", focal: "focal")
+        #expect(results[0].delta == nil, "α is infinite: no finite Δ")
+        #expect(results[0].category == .c)
+        #expect(results[0].favours == "reference")
+    }
 }
