@@ -7,6 +7,7 @@ import Psychometrics
 //        psychometrics-bench score EXAMINEES                  EAP for every examinee, 60 items
 //        psychometrics-bench select                           next-item choice, 2,000-item bank
 //        psychometrics-bench adaptive                         CAT against linear forms
+//        psychometrics-bench errors [REPLICATIONS]            standard errors against replication spread
 //
 // `calibrate` writes the simulated responses to DATA_FILE (one byte per answer, examinee by
 // examinee) and the true parameters beside it, so scripts/bench-psychometrics can fit the
@@ -110,6 +111,46 @@ case "adaptive":
                  report.meanLength, report.meanStandardError, report.abilityRMSE, report.maxExposure * 100,
                  linear.map(String.init) ?? "none within the bank",
                  linear.map { String(format: "%.0f%%", report.meanLength / Double($0) * 100) } ?? "n/a"))
+case "errors":
+    // How honest are the reported standard errors? Fit the same 20-item 2PL bank to many
+    // independent samples of 2,000 examinees (complete, then sparse with half the items
+    // each) and compare each item's mean reported SE with the spread of its estimates.
+    let replications = arguments.count > 2 ? Int(arguments[2]) ?? 40 : 40
+    var bankGenerator = SeededGenerator(seed: 404)
+    let bank = Simulation.twoPLItems(count: 20, generator: &bankGenerator)
+    for sparse in [false, true] {
+        var estimatesA = [[Double]](repeating: [], count: 20)
+        var estimatesB = [[Double]](repeating: [], count: 20)
+        var errorsA = [[Double]](repeating: [], count: 20)
+        var errorsB = [[Double]](repeating: [], count: 20)
+        for replication in 0 ..< replications {
+            var generator = SeededGenerator(seed: 1000 + UInt64(replication))
+            var patterns = Simulation.responses(items: bank, abilities: Simulation.abilities(count: 2_000, generator: &generator), generator: &generator)
+            if sparse {
+                patterns = patterns.map { pattern in
+                    let kept = pattern.items.indices.filter { _ in generator.nextUniform() < 0.5 }
+                    return ResponsePattern(items: kept.map { pattern.items[$0] }, scores: kept.map { pattern.scores[$0] })
+                }
+            }
+            guard let fit = try? Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 20)) else { continue }
+            for (index, item) in fit.items.enumerated() {
+                let fitted = twoPL(item.model)
+                estimatesA[index].append(fitted.discrimination)
+                estimatesB[index].append(fitted.difficulty)
+                errorsA[index].append(item.standardErrors[0])
+                errorsB[index].append(item.standardErrors[1])
+            }
+        }
+        func spread(_ values: [Double]) -> Double {
+            let mean = values.reduce(0, +) / Double(values.count)
+            return (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+        }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let ratioA = median((0 ..< 20).map { (errorsA[$0].reduce(0, +) / Double(errorsA[$0].count)) / spread(estimatesA[$0]) })
+        let ratioB = median((0 ..< 20).map { (errorsB[$0].reduce(0, +) / Double(errorsB[$0].count)) / spread(estimatesB[$0]) })
+        print(String(format: "cairn standard errors, 20-item 2PL, 2,000 examinees, %@, %d replications: median (mean reported SE / spread of estimates) a %.2f, b %.2f",
+                     sparse ? "each sees half the items" : "complete data", replications, ratioA, ratioB))
+    }
 default:
     FileHandle.standardError.write(Data("unknown command \(command); use calibrate, score, select or adaptive\n".utf8))
     exit(2)
