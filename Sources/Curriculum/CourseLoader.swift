@@ -531,9 +531,9 @@ private final class CourseReader {
         if kind == .item {
             status = typed.enumValue("status", Interaction.Status.self, required: false) ?? .pilot
             difficulty = typed.enumValue("difficulty", Interaction.Difficulty.self, required: false)
-            irt = readIRT(typed)
         }
         guard let type, let content = readContent(type, typed, label: label) else { return nil }
+        if kind == .item { irt = readIRT(typed, content: content) }
         guard let id else { return nil }
         if let first = interactionSites[id] {
             typed.error("id", "id '\(id)' is used twice in this course (first at \(first))")
@@ -584,18 +584,43 @@ private final class CourseReader {
         return result
     }
 
-    func readIRT(_ fields: YAMLFields) -> IRTParameters? {
+    func readIRT(_ fields: YAMLFields, content: InteractionContent) -> IRTParameters? {
         guard let node = fields.node("irt", required: false), let irt = fields.source.fields(node, what: "the IRT parameters") else {
             return nil
         }
         irt.rejectUnknown(["model", "a", "b", "c"])
         let model = irt.enumValue("model", IRTParameters.Model.self)
         let a = irt.double("a")
-        let b = irt.double("b")
         let c = irt.double("c", required: model == .threePL)
         if let a, a <= 0 { irt.error("a", "discrimination a must be positive, not \(a)") }
         if let c, !(0..<1).contains(c) { irt.error("c", "guessing c must be at least 0 and below 1, not \(c)") }
         if model == .twoPL, c != nil { irt.error("c", "a 2pl item has no guessing parameter; remove c or use model: 3pl") }
+        let rubricPoints: Int? = switch content {
+        case let .shortText(rubric, _), let .promptWriting(_, rubric, _): rubric.reduce(0) { $0 + $1.points }
+        default: nil
+        }
+        var b: [Double]?
+        if model == .graded {
+            if c != nil { irt.error("c", "a grm item has no guessing parameter; remove c") }
+            guard let points = rubricPoints else {
+                irt.error("model", "grm is for rubric-scored items (short_text, prompt_writing); use 2pl or 3pl")
+                return nil
+            }
+            if let nodes = irt.sequence("b") {
+                let values = nodes.compactMap { $0.scalar.flatMap { Double($0.string) } }.filter(\.isFinite)
+                if values.count != nodes.count {
+                    irt.error("b", "every threshold in b must be a number")
+                } else if values.count != points {
+                    irt.error("b", "a grm item has one threshold per score step: \(points) for this rubric's \(points) points, not \(values.count)")
+                } else if zip(values, values.dropFirst()).contains(where: { $0 >= $1 }) {
+                    irt.error("b", "the thresholds in b must increase")
+                } else {
+                    b = values
+                }
+            }
+        } else if let single = irt.double("b") {
+            b = [single]
+        }
         guard let model, let a, let b else { return nil }
         return IRTParameters(model: model, a: a, b: b, c: c)
     }

@@ -207,10 +207,12 @@ extension InteractionContent {
 }
 
 public struct IRTParameters: Sendable, Equatable {
-    public enum Model: String, Sendable, CaseIterable { case twoPL = "2pl", threePL = "3pl" }
+    public enum Model: String, Sendable, CaseIterable { case twoPL = "2pl", threePL = "3pl", graded = "grm" }
     public var model: Model
     public var a: Double
-    public var b: Double
+    /// One difficulty for 2pl and 3pl; the increasing thresholds b_1…b_m (one per score step
+    /// of the rubric) for grm.
+    public var b: [Double]
     public var c: Double?
 }
 

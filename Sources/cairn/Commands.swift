@@ -243,7 +243,7 @@ struct Exam: AsyncParsableCommand {
             } else {
                 for item in found.items {
                     guard let irt = item.irt else { continue }
-                    parameters[item.id.rawValue] = CalibratedBank.Item(model: irt.model.rawValue, a: irt.a, b: [irt.b], c: irt.c)
+                    parameters[item.id.rawValue] = CalibratedBank.Item(model: irt.model.rawValue, a: irt.a, b: irt.b, c: irt.c)
                 }
             }
             let bankItems: [BankItem] = found.items.compactMap { item in

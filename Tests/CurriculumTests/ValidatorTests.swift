@@ -114,6 +114,10 @@ struct ValidatorTests {
               lineText: "id: lesson-two", message: "must equal the file name 'second-lesson'"),
         .init(description: "a 2pl item with a guessing parameter", file: "items/basics.yaml", old: "    status: pilot\n", new: "    status: pilot\n    irt: {model: 2pl, a: 1.2, b: 0.1,\n          c: 0.2}\n",
               lineText: "c: 0.2", message: "a 2pl item has no guessing parameter"),
+        .init(description: "grm parameters on a right/wrong item", file: "items/basics.yaml", old: "    status: pilot\n", new: "    status: pilot\n    irt: {model: grm, a: 1.2,\n          b: [0, 1]}\n",
+              lineText: "irt: {model: grm, a: 1.2,", message: "grm is for rubric-scored items"),
+        .init(description: "a 2pl item with a list of thresholds", file: "items/basics.yaml", old: "    status: pilot\n", new: "    status: pilot\n    irt: {model: 2pl, a: 1.2,\n          b: [0, 1]}\n",
+              lineText: "b: [0, 1]}", message: "'b' in the IRT parameters must be a number"),
         .init(description: "an anchor set for an unknown interaction", file: "anchors/write-prompt.yaml", old: "interaction: write-prompt", new: "interaction: write-prompts",
               lineText: "interaction: write-prompts", message: "anchor set names 'write-prompts', which is no check, task or item"),
         .init(description: "anchor criteria that do not add up to the score", file: "anchors/write-prompt.yaml", old: "a short summary of the report.\"\n    score: 1\n",
@@ -171,6 +175,19 @@ struct ValidatorTests {
         let catalog = copy.load()
         #expect(!catalog.diagnostics.hasErrors)
         #expect(catalog.diagnostics.contains { $0.severity == .warning && $0.file == copy.path("lessons/orphan.md") && $0.message.contains("not listed in any module") })
+    }
+
+    @Test("calibrated parameters in an item file are read: 2pl with one b")
+    func irtParameters() throws {
+        let copy = try CourseCopy()
+        try copy.replace("items/basics.yaml", "    status: pilot\n", with: "    status: pilot\n    irt: {model: 2pl, a: 1.2, b: 0.1}\n")
+        let catalog = copy.load()
+        #expect(!catalog.diagnostics.hasErrors, "\(catalog.diagnostics.report())")
+        let item = try #require(catalog.courses.first?.items.first { $0.id.rawValue == "item-one" })
+        #expect(item.irt?.model == .twoPL)
+        #expect(item.irt?.a == 1.2)
+        #expect(item.irt?.b == [0.1])
+        #expect(item.irt?.c == nil)
     }
 
     @Test("several errors are all reported in one run")
