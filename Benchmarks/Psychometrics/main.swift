@@ -32,6 +32,16 @@ func twoPL(_ model: ItemModel) -> DichotomousItem {
     return item
 }
 
+/// A 2PL bank spread over four skill areas in turn (a log-normal, b normal).
+func adaptiveBank(count: Int, generator: inout SeededGenerator) -> [BankItem] {
+    let areas = ["A", "B", "C", "D"]
+    return (0 ..< count).map { index in
+        let a = min(max(Foundation.exp(0.25 * generator.nextNormal()), 0.5), 2.5)
+        return BankItem(id: "item-\(index)", area: areas[index % 4],
+                        model: .dichotomous(DichotomousItem(discrimination: a, difficulty: generator.nextNormal())))
+    }
+}
+
 func simulated(examinees: Int) -> (items: [ItemModel], patterns: [ResponsePattern]) {
     var generator = SeededGenerator(seed: 2026)
     let items = Simulation.twoPLItems(count: itemCount, generator: &generator)
@@ -68,16 +78,10 @@ case "score":
                  itemCount, examinees, time, Double(examinees) / time, AbilityEstimator.marginalReliability(estimates)))
 case "select":
     var generator = SeededGenerator(seed: 7)
-    let areas = ["A", "B", "C", "D"]
-    var bank: [BankItem] = []
-    for index in 0 ..< 2000 {
-        let a = min(max(Foundation.exp(0.25 * generator.nextNormal()), 0.5), 2.5)
-        bank.append(BankItem(id: "item-\(index)", area: areas[index % 4],
-                             model: .dichotomous(DichotomousItem(discrimination: a, difficulty: generator.nextNormal()))))
-    }
+    let bank = adaptiveBank(count: 2000, generator: &generator)
     let rules = AdaptiveRules(minLength: 20, maxLength: 40, areaTargets: ["A": 0.4, "B": 0.3, "C": 0.2, "D": 0.1])
     var timings: [Double] = []
-    for examinee in 0 ..< 200 {
+    for _ in 0 ..< 200 {
         let theta = generator.nextNormal()
         var state = AdaptiveState()
         for _ in 0 ..< 40 {
@@ -87,7 +91,6 @@ case "select":
             let p = bank[item].model.probability(of: 1, at: theta)
             AdaptiveEngine.record(score: generator.nextUniform() < p ? 1 : 0, for: item, in: &state, bank: bank, rules: rules)
         }
-        _ = examinee
     }
     timings.sort()
     let p99 = timings[Int(Double(timings.count) * 0.99)]
@@ -95,13 +98,7 @@ case "select":
                  timings.count, timings[timings.count / 2] * 1000, p99 * 1000))
 case "adaptive":
     var generator = SeededGenerator(seed: 11)
-    let areas = ["A", "B", "C", "D"]
-    var bank: [BankItem] = []
-    for index in 0 ..< 400 {
-        let a = min(max(Foundation.exp(0.25 * generator.nextNormal()), 0.5), 2.5)
-        bank.append(BankItem(id: "item-\(index)", area: areas[index % 4],
-                             model: .dichotomous(DichotomousItem(discrimination: a, difficulty: generator.nextNormal()))))
-    }
+    let bank = adaptiveBank(count: 400, generator: &generator)
     let abilities = Simulation.abilities(count: 1000, generator: &generator)
     let rules = AdaptiveRules(minLength: 5, maxLength: 120, areaTargets: ["A": 0.25, "B": 0.25, "C": 0.25, "D": 0.25],
                               targetStandardError: 0.30, randomesque: 5)

@@ -1,3 +1,4 @@
+import Curriculum
 import Foundation
 
 /// Renders a `CalibrationReport` for people and for the item bank: a self-contained HTML page
@@ -329,11 +330,7 @@ public enum CalibrationReportWriter {
     /// values, thresholds in increasing order. Others (a miskeyed item fits with a negative a)
     /// stay in the report with their flags and out of the bank.
     public static func isUsableInBank(_ item: CalibrationReport.Item) -> Bool {
-        guard item.discrimination > 0, item.discrimination.isFinite, item.difficulties.allSatisfy(\.isFinite),
-              zip(item.difficulties, item.difficulties.dropFirst()).allSatisfy({ $0 < $1 })
-        else { return false }
-        if let guessing = item.guessing, !(0 ..< 1).contains(guessing) { return false }
-        return true
+        CalibratedBank.Item(model: item.model.lowercased(), a: item.discrimination, b: item.difficulties, c: item.guessing).problem == nil
     }
 
     public static func bankYAML(_ report: CalibrationReport) -> String {

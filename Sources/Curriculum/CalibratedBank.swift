@@ -19,6 +19,20 @@ public struct CalibratedBank: Sendable, Equatable {
             self.b = b
             self.c = c
         }
+
+        /// What makes these parameters unusable in a bank, or nil when they are fine: the
+        /// rules `load` applies, and `cairn calibrate` checks before writing an item.
+        public var problem: String? {
+            guard ["2pl", "3pl", "grm"].contains(model) else { return "irt.model must be 2pl, 3pl or grm" }
+            guard a.isFinite, a > 0 else { return "irt.a must be a positive number" }
+            guard !b.isEmpty, b.allSatisfy(\.isFinite) else { return "irt.b must be a number (or a list of thresholds for grm)" }
+            if model == "grm", zip(b, b.dropFirst()).contains(where: { $0 >= $1 }) { return "the thresholds in irt.b must increase" }
+            if model != "grm", b.count != 1 { return "a \(model) item has one b" }
+            if model == "3pl" {
+                guard let c, (0 ..< 1).contains(c) else { return "irt.c must be at least 0 and below 1" }
+            }
+            return nil
+        }
     }
 
     public var course: String
@@ -54,10 +68,8 @@ public struct CalibratedBank: Sendable, Equatable {
             let label = "item \(position + 1)"
             guard let fields = entry as? [String: Any], let id = fields["id"] as? String else { throw fail("\(label) has no 'id'") }
             guard let irt = fields["irt"] as? [String: Any] else { throw fail("\(id): 'irt' is missing") }
-            guard let model = irt["model"] as? String, ["2pl", "3pl", "grm"].contains(model) else {
-                throw fail("\(id): irt.model must be 2pl, 3pl or grm")
-            }
-            guard let a = number(irt["a"]), a > 0 else { throw fail("\(id): irt.a must be a positive number") }
+            guard let model = irt["model"] as? String else { throw fail("\(id): irt.model must be 2pl, 3pl or grm") }
+            guard let a = number(irt["a"]) else { throw fail("\(id): irt.a must be a positive number") }
             let b: [Double]
             if let single = number(irt["b"]) {
                 b = [single]
@@ -66,16 +78,10 @@ public struct CalibratedBank: Sendable, Equatable {
             } else {
                 throw fail("\(id): irt.b must be a number (or a list of thresholds for grm)")
             }
-            if model == "grm", zip(b, b.dropFirst()).contains(where: { $0 >= $1 }) {
-                throw fail("\(id): the thresholds in irt.b must increase")
-            }
-            if model != "grm", b.count != 1 { throw fail("\(id): a \(model) item has one b") }
-            let c = number(irt["c"])
-            if model == "3pl" {
-                guard let c, (0 ..< 1).contains(c) else { throw fail("\(id): irt.c must be at least 0 and below 1") }
-            }
+            let item = Item(model: model, a: a, b: b, c: model == "3pl" ? number(irt["c"]) : nil)
+            if let problem = item.problem { throw fail("\(id): \(problem)") }
             if items[id] != nil { throw fail("\(id) appears twice") }
-            items[id] = Item(model: model, a: a, b: b, c: model == "3pl" ? c : nil)
+            items[id] = item
         }
         return CalibratedBank(course: course, bankVersion: version, items: items)
     }

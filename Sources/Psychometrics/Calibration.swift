@@ -283,14 +283,7 @@ public enum Calibrator {
 
         /// Whether extrapolated parameters are usable: finite, bounded, thresholds in order.
         func isValid(_ candidate: [[Double]]) -> Bool {
-            for item in 0 ..< itemCount {
-                let x = candidate[item]
-                if x.contains(where: { !$0.isFinite || abs($0) > 60 }) { return false }
-                if case let .graded(maxScore) = kinds[item] {
-                    for k in 1 ..< maxScore where x[k] <= x[k + 1] { return false }
-                }
-            }
-            return true
+            (0 ..< itemCount).allSatisfy { ItemFitter.isFeasible(kind: kinds[$0], candidate[$0]) }
         }
 
         // EM accelerated by SQUAREM (Varadhan & Roland 2008, scheme S3): two EM cycles give the
@@ -517,9 +510,19 @@ private struct ItemFitter: Sendable {
 
     /// The expected complete-data log-likelihood of one item (plus log priors), its gradient
     /// and information; nil where the parameters are infeasible.
+    /// Parameters the model can be evaluated at: finite, within ±60, graded intercepts
+    /// strictly decreasing (so the thresholds increase).
+    static func isFeasible(kind: ParameterKind, _ x: [Double]) -> Bool {
+        if x.contains(where: { !$0.isFinite || abs($0) > 60 }) { return false }
+        if case let .graded(maxScore) = kind {
+            for k in 1 ..< maxScore where x[k] <= x[k + 1] { return false }
+        }
+        return true
+    }
+
     func evaluate(kind: ParameterKind, _ x: [Double], counts: ItemCounts, includeDiscriminationPrior: Bool) -> Evaluation? {
         let p = x.count
-        for value in x where !value.isFinite || abs(value) > 60 { return nil }
+        guard Self.isFeasible(kind: kind, x) else { return nil }
         let a = x[0]
         if abs(a) > 30 { return nil }
         let usePrior = includeDiscriminationPrior && priors.discrimination != nil
@@ -574,7 +577,6 @@ private struct ItemFitter: Sendable {
                 fisher[2 * p + 2] += max(alpha + beta - 2, 0) * c * (1 - c)
             }
         case let .graded(maxScore):
-            for k in 1 ..< maxScore where x[k] <= x[k + 1] { return nil }
             // Sparse derivative of P_k: index 0 (a), k (d_k), k + 1 (d_{k+1}).
             var indexes = [0, 0, 0]
             var derivative = [0.0, 0.0, 0.0]
@@ -997,28 +999,35 @@ private final class EStepWorkspace: @unchecked Sendable {
     /// The caller sets `linearBase` (log weight + Σ_i log Q_i per node), `slopes`, `intercepts`
     /// and `nodes`. Category rows are laid out 2·item (wrong) and 2·item + 1 (right).
     func runLinear() -> Double {
-        if chunkCount == 1 {
-            runLinearChunk(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                self.runLinearChunk(chunk)
-            }
-        }
-        let size = categoryCount * nodeCount
+        let logLikelihood = runChunks(runLinearChunk)
         let q = nodeCount
-        var logLikelihood = chunkLogLikelihoods[0]
         for chunk in 1 ..< max(chunkCount, 1) {
-            let source = accumulators + chunk * size
-            for j in 0 ..< size { accumulators[j] += source[j] }
             let sourceTotals = totals + chunk * q
             for node in 0 ..< q { totals[node] += sourceTotals[node] }
-            logLikelihood += chunkLogLikelihoods[chunk]
         }
         let items = categoryCount / 2
         for item in 0 ..< items {
             let wrong = accumulators + 2 * item * q
             let right = wrong + q
             for node in 0 ..< q { wrong[node] = totals[node] - right[node] }
+        }
+        return logLikelihood
+    }
+
+    /// Runs `chunkBody` for every chunk (on all cores), then sums the chunks' expected counts
+    /// into the first slice in chunk order and returns the summed log-likelihood.
+    private func runChunks(_ chunkBody: @Sendable (Int) -> Void) -> Double {
+        if chunkCount == 1 {
+            chunkBody(0)
+        } else {
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in chunkBody(chunk) }
+        }
+        let size = categoryCount * nodeCount
+        var logLikelihood = chunkLogLikelihoods[0]
+        for chunk in 1 ..< max(chunkCount, 1) {
+            let source = accumulators + chunk * size
+            for j in 0 ..< size { accumulators[j] += source[j] }
+            logLikelihood += chunkLogLikelihoods[chunk]
         }
         return logLikelihood
     }
@@ -1092,21 +1101,7 @@ private final class EStepWorkspace: @unchecked Sendable {
     /// Expected counts into `accumulators[0 ..< categoryCount * nodeCount]`; returns the
     /// marginal log-likelihood.
     func run() -> Double {
-        if chunkCount == 1 {
-            runChunk(0)
-        } else {
-            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                self.runChunk(chunk)
-            }
-        }
-        let size = categoryCount * nodeCount
-        var logLikelihood = chunkLogLikelihoods[0]
-        for chunk in 1 ..< max(chunkCount, 1) {
-            let source = accumulators + chunk * size
-            for j in 0 ..< size { accumulators[j] += source[j] }
-            logLikelihood += chunkLogLikelihoods[chunk]
-        }
-        return logLikelihood
+        runChunks(runChunk)
     }
 
     private func runChunk(_ chunk: Int) {

@@ -149,13 +149,7 @@ struct Calibrate: AsyncParsableCommand {
     @OptionGroup var courses: CourseOptions
 
     func run() async throws {
-        var config = AppConfig()
-        courses.apply(to: &config, environment: ProcessInfo.processInfo.environment)
-        let catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
-        guard let found = catalog.courses.first(where: { $0.id.rawValue == course }) else {
-            let known = catalog.courses.map(\.id.rawValue).joined(separator: ", ")
-            throw ValidationError("no course '\(course)' in \(config.coursesDirectory) (courses there: \(known.isEmpty ? "none" : known))")
-        }
+        let found = try courses.course(course)
         let text: String
         do {
             text = try String(contentsOfFile: responses, encoding: .utf8)
@@ -223,12 +217,7 @@ struct Exam: AsyncParsableCommand {
 
         func run() async throws {
             guard examinees > 0 else { throw ValidationError("--examinees must be at least 1") }
-            var config = AppConfig()
-            courses.apply(to: &config, environment: ProcessInfo.processInfo.environment)
-            let catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
-            guard let found = catalog.courses.first(where: { $0.id.rawValue == course }) else {
-                throw ValidationError("no course '\(course)' in \(config.coursesDirectory)")
-            }
+            let found = try courses.course(course)
             var parameters: [String: CalibratedBank.Item] = [:]
             if let bank {
                 do {

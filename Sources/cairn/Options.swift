@@ -1,4 +1,6 @@
 import ArgumentParser
+import CairnCore
+import Curriculum
 import Foundation
 import Logging
 import WebApp
@@ -19,6 +21,18 @@ struct CourseOptions: ParsableArguments {
 
     func apply(to config: inout AppConfig, environment: [String: String]) {
         if let value = coursesDirectory ?? environment["CAIRN_COURSES"] { config.coursesDirectory = value }
+    }
+
+    /// The course with this id from the courses folder, or an error naming the courses there.
+    func course(_ id: String) throws -> Course {
+        var config = AppConfig()
+        apply(to: &config, environment: ProcessInfo.processInfo.environment)
+        let catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
+        guard let found = catalog.courses.first(where: { $0.id.rawValue == id }) else {
+            let known = catalog.courses.map(\.id.rawValue).joined(separator: ", ")
+            throw ValidationError("no course '\(id)' in \(config.coursesDirectory) (courses there: \(known.isEmpty ? "none" : known))")
+        }
+        return found
     }
 }
 
