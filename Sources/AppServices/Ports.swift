@@ -113,6 +113,34 @@ public protocol LearningRepository: Sendable {
     func saveMastery(_ mastery: [SkillMastery]) async throws
 }
 
+/// Exam sittings, the items shown in them with their answers, and their event log.
+public protocol ExamRepository: Sendable {
+    /// Stores a new active sitting. A learner who already has an active sitting gets
+    /// `StoreError.conflict`: one sitting at a time, enforced by the database.
+    func insertExamSession(_ session: ExamSession) async throws
+    func examSession(id: ExamSessionID) async throws -> ExamSession?
+    /// The learner's active sitting, of any course.
+    func activeExamSession(user: UserID) async throws -> ExamSession?
+    /// The learner's sittings of a course's exam, oldest first.
+    func examSessions(user: UserID, course: CourseID) async throws -> [ExamSession]
+    /// Ends an active sitting with its outcome; false (and nothing changed) when it had
+    /// already ended, so that two requests cannot both finish it.
+    func finishExamSession(id: ExamSessionID, status: ExamStatus, result: ExamOutcome, at date: Date) async throws -> Bool
+    /// Stores an item as shown; a position already taken is a `StoreError.conflict`.
+    func insertExamResponse(_ response: ExamResponse) async throws
+    /// Records the answer to the item at `position` once: true when recorded, false when
+    /// that item was already answered (a double click or a retried request).
+    func recordExamAnswer(_ answered: ExamResponse) async throws -> Bool
+    /// The sitting's items in the order shown.
+    func examResponses(session: ExamSessionID) async throws -> [ExamResponse]
+    func appendExamEvent(_ event: ExamEvent) async throws
+    /// The sitting's events, in order.
+    func examEvents(session: ExamSessionID) async throws -> [ExamEvent]
+    /// How many adaptive sittings of the course there have been and how often each item
+    /// was shown in them: the exposure the adaptive engine caps.
+    func adaptiveExposure(course: CourseID) async throws -> (sessions: Int, shown: [InteractionID: Int])
+}
+
 /// How often a learner has tried a task, and whether they have passed it.
 public struct AttemptTally: Sendable, Equatable {
     public var attempts: Int
@@ -126,7 +154,8 @@ public struct AttemptTally: Sendable, Equatable {
 
 /// Everything AppServices stores, with transactions: a use case that writes more than
 /// one row runs inside `transaction` so that a failure leaves nothing half-written.
-public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository, LearningRepository {
+public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository, LearningRepository,
+    ExamRepository {
     func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T
     /// Cheap round trip for readiness checks.
     func ping() async throws

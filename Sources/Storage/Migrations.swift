@@ -179,6 +179,62 @@ public enum Migrations {
             ON CONFLICT (user_id, course_id, interaction_id) DO UPDATE SET hint_level = excluded.hint_level
             """,
         ]),
+        // Exam sittings. The partial unique index lets a learner have one active sitting at
+        // a time, whatever the number of nodes serving them.
+        Migration(version: 11, name: "create exams", statements: [
+            """
+            CREATE TABLE exam_sessions (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                course_version TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                status TEXT NOT NULL,
+                seed BIGINT NOT NULL,
+                form TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                deadline_at BIGINT NOT NULL,
+                finished_at BIGINT,
+                result TEXT
+            )
+            """,
+            "CREATE INDEX exam_sessions_learner ON exam_sessions(user_id, course_id)",
+            "CREATE INDEX exam_sessions_course ON exam_sessions(course_id, mode)",
+            "CREATE UNIQUE INDEX exam_sessions_one_active ON exam_sessions(user_id) WHERE status = 'active'",
+            """
+            CREATE TABLE exam_responses (
+                session_id TEXT NOT NULL REFERENCES exam_sessions(id) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                interaction_id TEXT NOT NULL,
+                presented_at BIGINT NOT NULL,
+                answer TEXT,
+                score DOUBLE PRECISION,
+                max_score DOUBLE PRECISION,
+                result TEXT,
+                answered_at BIGINT,
+                PRIMARY KEY (session_id, position)
+            )
+            """,
+            """
+            CREATE TABLE exam_item_exposure (
+                course_id TEXT NOT NULL,
+                interaction_id TEXT NOT NULL,
+                shown INTEGER NOT NULL,
+                PRIMARY KEY (course_id, interaction_id)
+            )
+            """,
+            """
+            CREATE TABLE exam_events (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES exam_sessions(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                seq INTEGER NOT NULL,
+                created_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX exam_events_session ON exam_events(session_id, seq)",
+        ]),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -26,8 +26,11 @@ final class SQLiteCheckpointer: Sendable {
             }
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
                 do {
                     try await NIOThreadPool.singleton.runIfActive { try handle.execute("PRAGMA wal_checkpoint(PASSIVE)") }
+                } catch is CancellationError {
+                    break
                 } catch {
                     logger.warning("background checkpoint failed", metadata: ["error": "\(error)"])
                 }

@@ -31,6 +31,7 @@ public struct CairnEnvironment: Sendable {
     public let accounts: AccountService
     public let courses: CatalogService
     public let learning: LearningService
+    public let exams: ExamService
 
     /// Opens the database, applies migrations and (when `loadCourses`) loads and validates
     /// the courses. Throws `StartupError` with a clear message when either fails.
@@ -57,11 +58,12 @@ public struct CairnEnvironment: Sendable {
         let store = database.store
         let hasher = BcryptHasher(cost: UInt8(clamping: config.bcryptCost))
         let courses = CatalogService(catalog: catalog, store: store)
+        let learning = LearningService(catalog: courses, store: store)
         return CairnEnvironment(
             config: config, database: database, catalog: catalog,
             accounts: AccountService(store: store, hasher: hasher),
-            courses: courses,
-            learning: LearningService(catalog: courses, store: store)
+            courses: courses, learning: learning,
+            exams: ExamService(catalog: courses, learning: learning, store: store)
         )
     }
 }
@@ -133,6 +135,7 @@ func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<
     let cookies = SessionCookies(secure: config.servedOverTLS)
     OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
     PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
+    ExamRoutes(environment: environment, templates: templates).add(to: router)
     APIRoutes(environment: environment, cookies: cookies).add(to: router)
     allowedMethods.load(router.routes)
     return router

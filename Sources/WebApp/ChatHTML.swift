@@ -132,15 +132,51 @@ struct ChatRenderer {
         }
         out += "</p>"
         let check = "<button type=\"submit\" name=\"action\" value=\"answer\" class=\"button\">Check my answer</button>"
-        var showCheck = true
+        var previous: String?
+        if case let .text(text)? = tasks[interaction.id]?.lastAnswer { previous = text }
+        let fields = AnswerFields(markdown: markdown).html(interaction, prefix: prefix, previousText: previous, choicesSubmit: true)
+        out += fields.html
+        out += "<div class=\"widget-actions\">"
+        if fields.needsSubmit { out += check }
+        if !interaction.hints.isEmpty {
+            out += "<button type=\"submit\" name=\"action\" value=\"hint\" formnovalidate class=\"button secondary\">Get a hint</button>"
+        }
+        out += "</div></form>"
+        return out
+    }
+}
+
+/// The inputs of a task's answer form, for every task type: shared by the chat's task
+/// widgets and the exam's item page. Holds no keys: only what the learner must see.
+struct AnswerFields {
+    let markdown: LessonRenderer
+
+    /// - Parameters:
+    ///   - previousText: a written answer to put back in the text area for revision.
+    ///   - choicesSubmit: single-choice options are submit buttons (one click answers);
+    ///     otherwise radio buttons, answered with the form's own submit button.
+    /// - Returns: the HTML, and whether the form needs a submit button of its own.
+    func html(_ interaction: Interaction, prefix: String, previousText: String?, choicesSubmit: Bool) -> (html: String, needsSubmit: Bool) {
+        var out = ""
+        var needsSubmit = true
         switch interaction.content {
         case let .singleChoice(options, _):
-            showCheck = false
-            out += "<div class=\"choices\" role=\"group\" aria-label=\"Options\">"
-            for option in options {
-                out += "<button type=\"submit\" name=\"choice\" value=\"\(HTML.escape(option.id))\" class=\"option\">\(HTML.escape(option.text))</button>"
+            if choicesSubmit {
+                needsSubmit = false
+                out += "<div class=\"choices\" role=\"group\" aria-label=\"Options\">"
+                for option in options {
+                    out += "<button type=\"submit\" name=\"choice\" value=\"\(HTML.escape(option.id))\" class=\"option\">\(HTML.escape(option.text))</button>"
+                }
+                out += "</div>"
+            } else {
+                out += "<fieldset class=\"radios\"><legend>Choose one</legend>"
+                for option in options {
+                    let id = "\(prefix)-\(option.id)"
+                    out += "<div class=\"check\"><input type=\"radio\" required id=\"\(HTML.escape(id))\" name=\"choice\" value=\"\(HTML.escape(option.id))\">"
+                    out += "<label for=\"\(HTML.escape(id))\">\(HTML.escape(option.text))</label></div>"
+                }
+                out += "</fieldset>"
             }
-            out += "</div>"
         case let .multipleChoice(options, _):
             out += "<fieldset class=\"checks\"><legend>Tick all that apply</legend>"
             for option in options {
@@ -175,10 +211,10 @@ struct ChatRenderer {
             }
             out += "</fieldset>"
         case .shortText:
-            out += textArea(prefix: prefix, label: "Your answer", rows: 5, interaction: interaction)
+            out += textArea(prefix: prefix, label: "Your answer", rows: 5, previous: previousText)
         case let .promptWriting(scenario, _, _):
             out += "<div class=\"scenario\"><p class=\"label\">Scenario</p>" + markdown.html(scenario) + "</div>"
-            out += textArea(prefix: prefix, label: "Your prompt", rows: 8, interaction: interaction)
+            out += textArea(prefix: prefix, label: "Your prompt", rows: 8, previous: previousText)
         case let .critique(material, _), let .redaction(material, _):
             let isRedaction = interaction.type == .redaction
             out += "<p class=\"instructions\">\(isRedaction ? "Click every word to remove; click again to unmark." : "Click the words that are wrong; click again to unmark.")</p>"
@@ -190,19 +226,12 @@ struct ChatRenderer {
             out += "<label for=\"\(id)\">One phrase per line, copied from the text</label>"
             out += "<textarea id=\"\(id)\" name=\"quotes\" rows=\"4\" maxlength=\"20000\"></textarea></details>"
         }
-        out += "<div class=\"widget-actions\">"
-        if showCheck { out += check }
-        if !interaction.hints.isEmpty {
-            out += "<button type=\"submit\" name=\"action\" value=\"hint\" formnovalidate class=\"button secondary\">Get a hint</button>"
-        }
-        out += "</div></form>"
-        return out
+        return (out, needsSubmit)
     }
 
-    func textArea(prefix: String, label: String, rows: Int, interaction: Interaction) -> String {
+    func textArea(prefix: String, label: String, rows: Int, previous: String?) -> String {
         let id = "\(prefix)-text"
-        var previous = ""
-        if case let .text(text)? = tasks[interaction.id]?.lastAnswer { previous = text }
+        let previous = previous ?? ""
         return "<p class=\"field\"><label for=\"\(id)\">\(label)\(previous.isEmpty ? "" : " (your last attempt, ready to revise)")</label>"
             + "<textarea id=\"\(id)\" name=\"text\" rows=\"\(rows)\" maxlength=\"\(Grader.maxAnswerLength)\">\(HTML.escape(previous))</textarea></p>"
     }

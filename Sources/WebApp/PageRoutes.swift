@@ -205,10 +205,20 @@ struct PageRoutes {
         var progress: [LessonID: LessonProgress] = [:]
         var enrolled = false
         var record: LearnerRecord?
+        var examLinkText = "About the exam"
         if let user {
             progress = try await courses.progress(of: user.id, in: course.id)
             enrolled = try await courses.enrolments(of: user.id).contains { $0.courseID == course.id }
-            if enrolled { record = try await learning.learnerRecord(user: user.id, course: course) }
+            if enrolled {
+                record = try await learning.learnerRecord(user: user.id, course: course)
+                examLinkText = switch try await environment.exams.overview(course: course.id, user: user.id).availability {
+                case .available: "Take the exam"
+                case .inProgress: "Continue your exam"
+                case .passed: "See your exam result"
+                case .locked: "The exam: what unlocks it"
+                default: "The exam"
+                }
+            }
         }
         let planner = StepPlanner(course: course)
         let modules = course.modules.enumerated().map { index, module in
@@ -236,7 +246,8 @@ struct PageRoutes {
             examMinutes: course.exam.timeLimitMinutes, examPassPercent: course.exam.passPercent, enrolled: enrolled,
             enrolAction: Paths.enrol(course.id), signUpHref: Paths.signUp + "?next=" + Paths.course(course.id),
             logInHref: Paths.logIn + "?next=" + Paths.course(course.id),
-            continueHref: next.map { Paths.lesson(course.id, $0.id) }, completedCount: completed, lessonCount: course.orderedLessons.count
+            continueHref: next.map { Paths.lesson(course.id, $0.id) }, completedCount: completed, lessonCount: course.orderedLessons.count,
+            examHref: Paths.exam(course.id), examLinkText: examLinkText
         )
     }
 

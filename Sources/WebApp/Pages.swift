@@ -169,6 +169,8 @@ struct CoursePage {
     let continueHref: String?
     let completedCount: Int
     let lessonCount: Int
+    let examHref: String
+    let examLinkText: String
 }
 
 struct ChoiceView {

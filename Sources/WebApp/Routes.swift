@@ -20,6 +20,9 @@ enum Paths {
     static func lessonText(_ courseID: CourseID, _ lessonID: LessonID) -> String { lesson(courseID, lessonID) + "/text" }
     static let stylesheet = "/assets/cairn.css"
     static let chatScript = "/assets/chat.js"
+    static let examScript = "/assets/exam.js"
+    static func exam(_ course: CourseID) -> String { "/courses/\(course.rawValue)/exam" }
+    static func examResult(_ course: CourseID, _ session: ExamSessionID) -> String { exam(course) + "/results/\(session.rawValue)" }
 
     /// Only local paths are followed after log-in, so a link cannot send people elsewhere.
     /// Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"), so control

@@ -8,6 +8,7 @@ struct Templates: Sendable {
     let library: MustacheLibrary
     let stylesheet: ByteBuffer
     let chatScript: ByteBuffer
+    let examScript: ByteBuffer
 
     static func load() async throws -> Templates {
         guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
@@ -16,7 +17,10 @@ struct Templates: Sendable {
         let library = try await MustacheLibrary(directory: resources.appendingPathComponent("templates").path)
         let css = try Data(contentsOf: resources.appendingPathComponent("static/cairn.css"))
         let script = try Data(contentsOf: resources.appendingPathComponent("static/chat.js"))
-        return Templates(library: library, stylesheet: ByteBuffer(bytes: css), chatScript: ByteBuffer(bytes: script))
+        let exam = try Data(contentsOf: resources.appendingPathComponent("static/exam.js"))
+        return Templates(
+            library: library, stylesheet: ByteBuffer(bytes: css), chatScript: ByteBuffer(bytes: script), examScript: ByteBuffer(bytes: exam)
+        )
     }
 
     func render(_ page: some Any, template: String) -> String {

@@ -236,11 +236,7 @@ struct Exam: AsyncParsableCommand {
                 }
             }
             let bankItems: [BankItem] = found.items.compactMap { item in
-                guard let fitted = parameters[item.id.rawValue] else { return nil }
-                let model: ItemModel = fitted.model == "grm"
-                    ? .graded(GradedItem(discrimination: fitted.a, thresholds: fitted.b))
-                    : .dichotomous(DichotomousItem(discrimination: fitted.a, difficulty: fitted.b[0], guessing: fitted.c ?? 0))
-                return BankItem(id: item.id.rawValue, area: item.skills.first?.rawValue ?? "", model: model)
+                ExamPlan.model(of: item, parameters: parameters).map { BankItem(id: item.id.rawValue, area: ExamPlan.area(of: item), model: $0) }
             }
             guard bankItems.count >= 2 else {
                 throw ValidationError("\(course) has \(bankItems.count) calibrated item(s); run cairn calibrate and pass its bank.yaml with --bank")

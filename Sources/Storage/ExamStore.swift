@@ -1,0 +1,212 @@
+import AppServices
+import CairnCore
+import Foundation
+import SQLKit
+
+struct ExamSessionRow: Codable {
+    var id: String
+    var user_id: String
+    var course_id: String
+    var course_version: String
+    var mode: String
+    var status: String
+    var seed: Int64
+    var form: String
+    var started_at: Int64
+    var deadline_at: Int64
+    var finished_at: Int64?
+    var result: String?
+
+    init(_ session: ExamSession) throws {
+        id = session.id.rawValue
+        user_id = session.userID.rawValue
+        course_id = session.courseID.rawValue
+        course_version = session.courseVersion
+        mode = session.mode.rawValue
+        status = session.status.rawValue
+        seed = Int64(bitPattern: session.seed)
+        form = String(decoding: try JSONEncoder().encode(session.form.map(\.rawValue)), as: UTF8.self)
+        started_at = session.startedAt.epochMilliseconds
+        deadline_at = session.deadline.epochMilliseconds
+        finished_at = session.finishedAt?.epochMilliseconds
+        result = try session.result.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+    }
+
+    func domain() throws -> ExamSession {
+        guard let mode = ExamMode(rawValue: mode), let status = ExamStatus(rawValue: status) else {
+            throw StoreError.unavailable("exam_sessions row \(id) holds an unknown mode '\(mode)' or status '\(status)'")
+        }
+        let form: [String]
+        let outcome: ExamOutcome?
+        do {
+            form = try JSONDecoder().decode([String].self, from: Data(self.form.utf8))
+            outcome = try result.map { try JSONDecoder().decode(ExamOutcome.self, from: Data($0.utf8)) }
+        } catch {
+            throw StoreError.unavailable("exam_sessions row \(id) holds a form or result that is not valid JSON: \(error)")
+        }
+        return ExamSession(
+            id: ExamSessionID(rawValue: id), userID: UserID(rawValue: user_id), courseID: CourseID(rawValue: course_id),
+            courseVersion: course_version, mode: mode, status: status, seed: UInt64(bitPattern: seed),
+            form: form.map(InteractionID.init(rawValue:)), startedAt: Date(epochMilliseconds: started_at),
+            deadline: Date(epochMilliseconds: deadline_at), finishedAt: finished_at.map(Date.init(epochMilliseconds:)), result: outcome
+        )
+    }
+}
+
+struct ExamResponseRow: Codable {
+    var session_id: String
+    var position: Int
+    var interaction_id: String
+    var presented_at: Int64
+    var answer: String?
+    var score: Double?
+    var max_score: Double?
+    var result: String?
+    var answered_at: Int64?
+
+    init(_ response: ExamResponse) {
+        session_id = response.sessionID.rawValue
+        position = response.position
+        interaction_id = response.interactionID.rawValue
+        presented_at = response.presentedAt.epochMilliseconds
+        answer = response.answer
+        score = response.score
+        max_score = response.maxScore
+        result = response.result
+        answered_at = response.answeredAt?.epochMilliseconds
+    }
+
+    func domain() -> ExamResponse {
+        ExamResponse(
+            sessionID: ExamSessionID(rawValue: session_id), position: position, interactionID: InteractionID(rawValue: interaction_id),
+            presentedAt: Date(epochMilliseconds: presented_at), answer: answer, score: score, maxScore: max_score, result: result,
+            answeredAt: answered_at.map(Date.init(epochMilliseconds:))
+        )
+    }
+}
+
+struct ExamEventRow: Codable {
+    var id: String
+    var session_id: String
+    var kind: String
+    var detail: String
+    var seq: Int
+    var created_at: Int64
+
+    func domain() throws -> ExamEvent {
+        guard let kind = ExamEventKind(rawValue: kind) else {
+            throw StoreError.unavailable("exam_events row \(id) holds an unknown kind '\(kind)'")
+        }
+        return ExamEvent(sessionID: ExamSessionID(rawValue: session_id), kind: kind, detail: detail, at: Date(epochMilliseconds: created_at))
+    }
+}
+
+extension SQLStore {
+    public func insertExamSession(_ session: ExamSession) async throws {
+        let row = try ExamSessionRow(session)
+        try await withDatabase { db in try await db.insert(into: "exam_sessions").model(row).run() }
+    }
+
+    public func examSession(id: ExamSessionID) async throws -> ExamSession? {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM exam_sessions WHERE id = \(bind: id.rawValue)").first(decoding: ExamSessionRow.self)?.domain()
+        }
+    }
+
+    public func activeExamSession(user: UserID) async throws -> ExamSession? {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM exam_sessions WHERE user_id = \(bind: user.rawValue) AND status = 'active'")
+                .first(decoding: ExamSessionRow.self)?.domain()
+        }
+    }
+
+    public func examSessions(user: UserID, course: CourseID) async throws -> [ExamSession] {
+        try await withReader { db in
+            try await db.raw("""
+                SELECT * FROM exam_sessions WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue)
+                ORDER BY started_at, id
+                """).all(decoding: ExamSessionRow.self).map { try $0.domain() }
+        }
+    }
+
+    public func finishExamSession(id: ExamSessionID, status: ExamStatus, result: ExamOutcome, at date: Date) async throws -> Bool {
+        let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+        return try await withDatabase { db in
+            let rows = try await db.raw("""
+                UPDATE exam_sessions SET status = \(bind: status.rawValue), result = \(bind: json), finished_at = \(bind: date.epochMilliseconds)
+                WHERE id = \(bind: id.rawValue) AND status = 'active'
+                RETURNING id
+                """).all()
+            return !rows.isEmpty
+        }
+    }
+
+    /// Stores the shown item and, for an adaptive sitting, counts it in the item's exposure.
+    public func insertExamResponse(_ response: ExamResponse) async throws {
+        let row = ExamResponseRow(response)
+        try await withTransaction { db in
+            try await db.insert(into: "exam_responses").model(row).run()
+            try await db.raw("""
+                INSERT INTO exam_item_exposure (course_id, interaction_id, shown)
+                SELECT course_id, \(bind: row.interaction_id), 1 FROM exam_sessions
+                WHERE id = \(bind: row.session_id) AND mode = 'adaptive'
+                ON CONFLICT (course_id, interaction_id) DO UPDATE SET shown = exam_item_exposure.shown + 1
+                """).run()
+        }
+    }
+
+    public func recordExamAnswer(_ answered: ExamResponse) async throws -> Bool {
+        let row = ExamResponseRow(answered)
+        return try await withDatabase { db in
+            let rows = try await db.raw("""
+                UPDATE exam_responses SET answer = \(bind: row.answer), score = \(bind: row.score), max_score = \(bind: row.max_score),
+                    result = \(bind: row.result), answered_at = \(bind: row.answered_at)
+                WHERE session_id = \(bind: row.session_id) AND position = \(bind: row.position) AND answered_at IS NULL
+                RETURNING position
+                """).all()
+            return !rows.isEmpty
+        }
+    }
+
+    public func examResponses(session: ExamSessionID) async throws -> [ExamResponse] {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM exam_responses WHERE session_id = \(bind: session.rawValue) ORDER BY position")
+                .all(decoding: ExamResponseRow.self).map { $0.domain() }
+        }
+    }
+
+    public func appendExamEvent(_ event: ExamEvent) async throws {
+        try await withDatabase { db in
+            // seq numbers the sitting's events in the order they were stored.
+            try await db.raw("""
+                INSERT INTO exam_events (id, session_id, kind, detail, seq, created_at)
+                SELECT \(bind: UUID().uuidString.lowercased()), \(bind: event.sessionID.rawValue), \(bind: event.kind.rawValue), \(bind: event.detail),
+                    COALESCE(MAX(seq), 0) + 1, \(bind: event.at.epochMilliseconds)
+                FROM exam_events WHERE session_id = \(bind: event.sessionID.rawValue)
+                """).run()
+        }
+    }
+
+    public func examEvents(session: ExamSessionID) async throws -> [ExamEvent] {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM exam_events WHERE session_id = \(bind: session.rawValue) ORDER BY seq")
+                .all(decoding: ExamEventRow.self).map { try $0.domain() }
+        }
+    }
+
+    public func adaptiveExposure(course: CourseID) async throws -> (sessions: Int, shown: [InteractionID: Int]) {
+        struct Count: Decodable { var count: Int }
+        struct Shown: Decodable {
+            var interaction_id: String
+            var shown: Int
+        }
+        return try await withReader { db in
+            let sessions = try await db.raw("""
+                SELECT COUNT(*) AS count FROM exam_sessions WHERE course_id = \(bind: course.rawValue) AND mode = 'adaptive'
+                """).first(decoding: Count.self)?.count ?? 0
+            let shown = try await db.raw("SELECT interaction_id, shown FROM exam_item_exposure WHERE course_id = \(bind: course.rawValue)")
+                .all(decoding: Shown.self)
+            return (sessions, Dictionary(shown.map { (InteractionID(rawValue: $0.interaction_id), $0.shown) }, uniquingKeysWith: +))
+        }
+    }
+}
