@@ -56,6 +56,8 @@ public struct ExamService: Sendable {
 
     public enum Receipt: Sendable, Equatable {
         case recorded
+        /// Recorded, and it was the last: the sitting is finished and its result ready.
+        case finished(ExamSessionID)
         /// That item had been answered already; nothing changed.
         case alreadyAnswered
     }
@@ -254,6 +256,7 @@ public struct ExamService: Sendable {
         // The last item of the form, or the adaptive rule's stop: the result is ready now.
         if try Self.isComplete(session: session, plan: plan, responses: try await store.examResponses(session: session.id)) {
             _ = try await finish(session, plan: plan, status: .submitted, reason: "completed", at: now)
+            return .finished(session.id)
         }
         return .recorded
     }

@@ -169,7 +169,7 @@ struct AnswerFields {
                 }
                 out += "</div>"
             } else {
-                out += "<fieldset class=\"radios\"><legend>Choose one</legend>"
+                out += "<fieldset class=\"radios\"><legend>Your answer</legend>"
                 for option in options {
                     let id = "\(prefix)-\(option.id)"
                     out += "<div class=\"check\"><input type=\"radio\" required id=\"\(HTML.escape(id))\" name=\"choice\" value=\"\(HTML.escape(option.id))\">"

@@ -28,10 +28,10 @@ struct ExamRoutes {
             let user = try context.requireUser()
             let courseID = try context.parameters.courseID()
             let overview = try await exams.overview(course: courseID, user: user.id)
-            if case .inProgress = overview.availability {
-                return try await itemResponse(course: courseID, user: user, error: nil)
-            }
             let notice = request.uri.queryParameters["notice"].map(String.init).flatMap(ExamNotice.init(rawValue:))
+            if case .inProgress = overview.availability {
+                return try await itemResponse(course: courseID, user: user, error: nil, notice: notice)
+            }
             return templates.response(overviewPage(overview, user: user, notice: notice), template: "exam")
         }
         router.post("/courses/:course/exam/start") { _, context in
@@ -58,8 +58,11 @@ struct ExamRoutes {
                 let receipt = try await exams.answer(course: courseID, user: user.id, position: position) { item in
                     try ChatRequests.answer(from: form, for: item)
                 }
-                let notice = receipt == .alreadyAnswered ? "?notice=\(ExamNotice.alreadyAnswered.rawValue)" : ""
-                return Response.redirect(to: Paths.exam(courseID) + notice, type: .normal)
+                switch receipt {
+                case .recorded: return Response.redirect(to: Paths.exam(courseID), type: .normal)
+                case let .finished(session): return Response.redirect(to: Paths.examResult(courseID, session), type: .normal)
+                case .alreadyAnswered: return Response.redirect(to: Paths.exam(courseID) + "?notice=\(ExamNotice.alreadyAnswered.rawValue)", type: .normal)
+                }
             } catch let error as AppError {
                 if case .invalidField = error {
                     var response = try await itemResponse(course: courseID, user: user, error: error.description)
@@ -107,13 +110,15 @@ struct ExamRoutes {
 
     // MARK: pages
 
-    func itemResponse(course: CourseID, user: User, error: String?) async throws -> Response {
+    func itemResponse(course: CourseID, user: User, error: String?, notice: ExamNotice? = nil) async throws -> Response {
         switch try await exams.current(course: course, user: user.id) {
         case let .finished(session):
             return Response.redirect(to: Paths.examResult(course, session.id), type: .found)
         case let .item(presented):
             let plan = try exams.plan(course)
-            return templates.response(itemPage(presented, plan: plan, user: user, error: error), template: "exam-item")
+            var page = itemPage(presented, plan: plan, user: user, error: error)
+            if notice == .alreadyAnswered { page.notice = "Your answer to the previous item had already been recorded; it was not sent twice." }
+            return templates.response(page, template: "exam-item")
         }
     }
 
@@ -197,22 +202,22 @@ struct ExamRoutes {
             return AreaView(
                 title: skill?.title ?? area.skill.rawValue, strong: area.strong, percent: area.percent, items: area.items,
                 advice: area.strong
-                    ? "Strong: you answered well on \(skill?.title.lowercased() ?? "this area")."
-                    : "Developing: practise \(skill?.description.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ".")) ?? "this area") with the lessons below.",
+                    ? "Strong: your answers in this area met the standard."
+                    : "Developing: practise this area with " + (lessons.count == 1 ? "this lesson:" : "these lessons:"),
                 lessons: lessons, hasLessons: !lessons.isEmpty
             )
         }
         let reason: String = switch outcome.reason {
         case "timed_out": "The time limit ended the exam; the items you had answered were scored."
         case "submitted": "You finished the exam before the last item; unanswered items scored nothing."
-        default: "You answered every item."
+        default: session.mode == .adaptive ? "The exam stopped once your result was clear." : "You answered every item."
         }
         var next: String
         switch overview.availability {
         case .available: next = "You can take the exam again now."
         case let .coolingDown(until): next = "You can take the exam again from \(Self.date(until)) (\(overview.attemptsLeft) of \(overview.attemptsAllowed) attempts left)."
         case .noAttemptsLeft: next = "You have used all \(overview.attemptsAllowed) attempts."
-        case .passed: next = "Your \(course.credential.title) badge is earned with this result."
+        case .passed: next = "This result qualifies you for the badge: \(course.credential.title)."
         default: next = ""
         }
         return ExamResultPage(
@@ -286,6 +291,7 @@ struct ExamItemPage {
     let submitAction: String
     let eventsAction: String
     let error: String?
+    var notice: String? = nil
     let script: String
 }
 

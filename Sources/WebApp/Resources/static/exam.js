@@ -30,8 +30,11 @@
 
   var events = bar.getAttribute("data-events");
   var confirming = false;
+  // Leaving the page (an answer sent, a reload) hides it too; only report when it stays.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
   function report(detail) {
-    if (confirming) return;
+    if (confirming || leaving) return;
     var body = new URLSearchParams({ kind: "focus_lost", detail: detail });
     if (navigator.sendBeacon) {
       navigator.sendBeacon(events, body);
@@ -54,6 +57,7 @@
       }
       if (form.dataset.sent) { event.preventDefault(); return; }
       form.dataset.sent = "1";
+      leaving = true;
       form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = true; });
     });
   });

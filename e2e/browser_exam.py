@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""An exam taken in a real headless Chromium, as a learner would: the exam is locked until
+the course's module is complete, the learner completes it in the chat, starts the exam,
+reloads in the middle (and gets the same item back), answers item by item until the
+adaptive exam stops, and reads the result per skill area. The server is `cairn serve`
+with the exam fixture course (Tests/Fixtures/exam-courses), whose bank is calibrated, so
+the exam is adaptive. The script reads the items' files to know which option is right,
+and the database (read-only) to check what the server logged.
+
+Usage: browser_exam.py BASE_URL SCREENSHOT_DIR ITEMS_YAML DATABASE
+"""
+import os
+import re
+import sqlite3
+import sys
+import time
+
+import yaml
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE, SHOTS, ITEMS, DATABASE = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
+os.makedirs(SHOTS, exist_ok=True)
+passed, failed = 0, 0
+
+# prompt text -> (text of the right option, texts of the wrong ones)
+KEYS = {}
+for item in yaml.safe_load(open(ITEMS))["items"]:
+    right = next(o["text"] for o in item["options"] if o["id"] == item["answer"])
+    KEYS[" ".join(item["prompt"].split())] = (right, [o["text"] for o in item["options"] if o["id"] != item["answer"]])
+
+
+def check(condition, what):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"  ok   {what}")
+    else:
+        failed += 1
+        print(f"  FAIL {what}")
+
+
+def wait_for_new_page(driver, before):
+    try:
+        WebDriverWait(driver, 15).until(lambda d: _is_stale(before) and d.execute_script("return document.readyState") == "complete")
+    except TimeoutException:
+        print("  (no new page loaded)")
+
+
+def click_and_wait(driver, by, value):
+    before = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, value).click()
+    wait_for_new_page(driver, before)
+
+
+def _is_stale(element):
+    try:
+        element.is_enabled()
+        return False
+    except Exception:
+        return True
+
+
+def shot(driver, name):
+    for label, width in (("laptop", 1280), ("phone", 390)):
+        driver.set_window_size(width, 900)
+        height = driver.execute_script("return document.documentElement.scrollHeight")
+        driver.set_window_size(width, min(max(height, 600), 4000))
+        path = os.path.join(SHOTS, f"{name}-{label}.png")
+        driver.save_screenshot(path)
+        check(os.path.getsize(path) > 10_000, f"screenshot {name}-{label}.png has content")
+        if label == "phone":
+            overflow = driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+            check(not overflow, f"{name} fits a phone screen without sideways scrolling")
+    driver.set_window_size(1280, 900)
+
+
+def prompt_text(driver):
+    return " ".join(driver.find_element(By.CSS_SELECTOR, ".exam-item .prose").text.split())
+
+
+def events(session_id):
+    with sqlite3.connect(f"file:{DATABASE}?mode=ro", uri=True) as db:
+        return [row[0] for row in db.execute("SELECT kind FROM exam_events WHERE session_id = ? ORDER BY seq", (session_id,))]
+
+
+options = webdriver.ChromeOptions()
+for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(30)
+try:
+    print("sign up and enrol")
+    driver.get(BASE + "/signup?next=/courses/exam-course")
+    driver.find_element(By.ID, "name").send_keys("Sam Examinee")
+    driver.find_element(By.ID, "email").send_keys(f"examinee-{int(time.time() * 1000)}@example.org")
+    driver.find_element(By.ID, "password").send_keys("an exam password")
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    check(driver.current_url.endswith("/courses/exam-course"), "after sign-up the course page opens")
+    click_and_wait(driver, By.XPATH, "//button[normalize-space()='Start this course']")
+
+    print("the exam is locked until the module is complete")
+    driver.get(BASE + "/courses/exam-course")
+    click_and_wait(driver, By.PARTIAL_LINK_TEXT, "The exam")
+    check("/courses/exam-course/exam" in driver.current_url, "the course page links to the exam")
+    check("unlocks when you have completed" in driver.page_source, "the exam page says it is locked")
+    check("The only module" in driver.find_element(By.CSS_SELECTOR, "ul.locked").text, "it names the module to complete")
+    check(not driver.find_elements(By.XPATH, "//button[normalize-space()='Start the exam']"), "there is no Start button yet")
+    shot(driver, "30-exam-locked")
+
+    print("complete the module in the chat")
+    driver.get(BASE + "/courses/exam-course/lessons/intro")
+    for _ in range(6):
+        buttons = driver.find_elements(By.XPATH, "//button[contains(@class,'option') and contains(., 'check its claims')]")
+        if buttons:
+            break
+        count = len(driver.find_elements(By.CSS_SELECTOR, "#chat > li"))
+        driver.find_element(By.CSS_SELECTOR, "form.continue button").click()
+        WebDriverWait(driver, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat > li")) > count)
+    count = len(driver.find_elements(By.CSS_SELECTOR, "#chat > li"))
+    driver.find_elements(By.XPATH, "//button[contains(@class,'option') and contains(., 'check its claims')]")[-1].click()
+    WebDriverWait(driver, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat > li")) > count
+                                    and d.find_element(By.ID, "chat").get_attribute("aria-busy") is None)
+    check("1 of 1 tasks passed" in driver.page_source, "the lesson's check is passed")
+
+    print("start the exam")
+    driver.get(BASE + "/courses/exam-course")
+    check("Take the exam" in driver.page_source, "the course page now offers the exam")
+    click_and_wait(driver, By.LINK_TEXT, "Take the exam")
+    check("You can take the exam now." in driver.page_source, "the exam page says it can be taken")
+    check("No tutor and no hints" in driver.page_source, "the rules are stated before starting")
+    shot(driver, "31-exam-start")
+    click_and_wait(driver, By.XPATH, "//button[normalize-space()='Start the exam']")
+    check(driver.current_url.endswith("/courses/exam-course/exam"), "the exam opens at its own address")
+    check(driver.find_element(By.CSS_SELECTOR, ".exam-progress").text.startswith("Item 1"), "the first item is shown")
+    clock = driver.find_element(By.ID, "exam-time").text
+    check(re.match(r"^(19|20) min \d\d s$", clock) is not None, f"the clock shows the time left ({clock})")
+    first_prompt = prompt_text(driver)
+    check(first_prompt in KEYS, "the item is one of the bank's items")
+    values = [radio.get_attribute("value") for radio in driver.find_elements(By.CSS_SELECTOR, "input[type=radio][name=choice]")]
+    check(len(values) == 4 and all(re.fullmatch(r"o\d", v) for v in values), f"options carry ids of the sitting's own ({values})")
+    source = driver.page_source
+    right_text = KEYS[first_prompt][0]
+    check(re.search(r"\birt\b|discrimination|data-answer|\bkey\b", source) is None and "hint" not in source.lower(),
+          "the page carries no key, no parameters and no hints")
+    check(source.count(right_text) == 1, "the right option appears once, like the others, unmarked")
+    check(not driver.find_elements(By.CSS_SELECTOR, "#chat, form.ask"), "the tutor is not on the exam page")
+    time.sleep(1.5)
+    later = driver.find_element(By.ID, "exam-time").text
+    check(later != clock, f"the clock counts down ({clock} → {later})")
+    shot(driver, "32-exam-item")
+
+    print("reload in the middle: the same item comes back")
+    order = [label.text for label in driver.find_elements(By.CSS_SELECTOR, ".exam-answer label")]
+    driver.refresh()
+    check(prompt_text(driver) == first_prompt, "after a reload the same item is shown")
+    check([label.text for label in driver.find_elements(By.CSS_SELECTOR, ".exam-answer label")] == order,
+          "in the same option order")
+
+    print("the page reports losing focus")
+    driver.execute_script("window.dispatchEvent(new Event('blur'))")
+
+    print("answer until the exam stops")
+    answered = 0
+    while "/results/" not in driver.current_url and answered < 10:
+        prompt = prompt_text(driver)
+        right, wrong = KEYS[prompt]
+        # One wrong answer (the second item); the rest right.
+        wanted = wrong[0] if answered == 1 else right
+        label = next(label for label in driver.find_elements(By.CSS_SELECTOR, ".exam-answer label") if label.text == wanted)
+        label.click()
+        click_and_wait(driver, By.XPATH, "//button[normalize-space()='Submit answer']")
+        answered += 1
+        if "/results/" not in driver.current_url:
+            check(driver.find_element(By.CSS_SELECTOR, ".exam-progress").text.startswith(f"Item {answered + 1}"),
+                  f"after answer {answered} the next item is shown")
+    check("/results/" in driver.current_url, f"the exam ended after {answered} items with its result")
+    check(4 <= answered <= 8, "within the blueprint's 4 to 8 items")
+
+    print("the result")
+    result = driver.find_element(By.CSS_SELECTOR, ".result").text
+    check("You passed." in result, f"a learner with one wrong answer passes ({result.splitlines()[0]!r})")
+    areas = driver.find_elements(By.CSS_SELECTOR, "ul.areas > li")
+    titles = sorted(area.find_element(By.TAG_NAME, "h3").text.split(" ")[0] for area in areas)
+    check(titles == ["Checking", "Reading"], f"the result has a line per skill area ({titles})")
+    check(all(("strong" in a.text or "developing" in a.text) for a in areas), "each area says strong or developing")
+    page = driver.page_source
+    check(not any(prompt in " ".join(page.split()) for prompt in KEYS), "the result shows no item")
+    check(not any(KEYS[p][0] in page for p in KEYS), "the result shows no key")
+    shot(driver, "33-exam-result")
+
+    session_id = driver.current_url.rstrip("/").split("/")[-1]
+    logged = events(session_id)
+    print(f"  events: {logged}")
+    check(logged[:1] == ["start"] and logged[-1:] == ["submit"], "the log starts with the start and ends with the submission")
+    check(logged.count("answer") == answered, "one answer event per item answered")
+    check("resume" in logged, "the reload is logged as a resume")
+    check("focus_lost" in logged, "losing focus is logged")
+
+    print("after the exam")
+    driver.get(BASE + "/courses/exam-course/exam")
+    check("You have passed this exam." in driver.page_source, "the exam page says it is passed")
+    check(not driver.find_elements(By.XPATH, "//button[normalize-space()='Start the exam']"), "a passed exam offers no new attempt")
+    driver.get(BASE + "/courses/exam-course")
+    check("See your exam result" in driver.page_source, "the course page links to the result")
+
+    print("a second learner answers everything wrong")
+    driver.delete_all_cookies()
+    driver.get(BASE + "/signup?next=/courses/exam-course/lessons/intro")
+    driver.find_element(By.ID, "name").send_keys("Kim Second")
+    driver.find_element(By.ID, "email").send_keys(f"second-{int(time.time() * 1000)}@example.org")
+    driver.find_element(By.ID, "password").send_keys("another exam password")
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    for _ in range(6):
+        if driver.find_elements(By.XPATH, "//button[contains(@class,'option') and contains(., 'check its claims')]"):
+            break
+        count = len(driver.find_elements(By.CSS_SELECTOR, "#chat > li"))
+        driver.find_element(By.CSS_SELECTOR, "form.continue button").click()
+        WebDriverWait(driver, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat > li")) > count)
+    count = len(driver.find_elements(By.CSS_SELECTOR, "#chat > li"))
+    driver.find_elements(By.XPATH, "//button[contains(@class,'option') and contains(., 'check its claims')]")[-1].click()
+    WebDriverWait(driver, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat > li")) > count
+                                    and d.find_element(By.ID, "chat").get_attribute("aria-busy") is None)
+    driver.get(BASE + "/courses/exam-course/exam")
+    click_and_wait(driver, By.XPATH, "//button[normalize-space()='Start the exam']")
+    answered = 0
+    while "/results/" not in driver.current_url and answered < 10:
+        wrong = KEYS[prompt_text(driver)][1][answered % 3]
+        next(label for label in driver.find_elements(By.CSS_SELECTOR, ".exam-answer label") if label.text == wrong).click()
+        click_and_wait(driver, By.XPATH, "//button[normalize-space()='Submit answer']")
+        answered += 1
+    result = driver.find_element(By.CSS_SELECTOR, ".result").text
+    check("You did not pass this time." in result, "all wrong does not pass")
+    check("You can take the exam again from" in result, "the result says when the next attempt opens")
+    developing = driver.find_elements(By.CSS_SELECTOR, "ul.areas > li.developing")
+    check(len(developing) == 2, "both areas are developing")
+    links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "ul.areas a")]
+    check(any(href.endswith("/courses/exam-course/lessons/intro") for href in links), "developing areas link to the lesson to practise")
+    shot(driver, "34-exam-result-not-passed")
+    driver.get(BASE + "/courses/exam-course/exam")
+    check(not driver.find_elements(By.XPATH, "//button[normalize-space()='Start the exam']"), "no new attempt during the cool-down")
+    check("1 of 2 left" in driver.page_source, "one attempt of two is left")
+finally:
+    driver.quit()
+
+print(f"browser exam checks: {passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
