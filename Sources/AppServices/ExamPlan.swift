@@ -8,7 +8,8 @@ import Psychometrics
 /// the adaptive engine's rules and the linear form's counts per skill area.
 public struct ExamPlan: Sendable {
     public let course: Course
-    /// The items that may appear (every exam item not in draft), in file order.
+    /// The items that may appear, in file order: every exam item not in draft, or for an
+    /// adaptive exam every calibrated one.
     public let pool: [Interaction]
     public let mode: ExamMode
     /// The pool as the adaptive engine sees it (calibrated models, area = first skill);
@@ -21,17 +22,12 @@ public struct ExamPlan: Sendable {
     public let problem: String?
     let index: [InteractionID: Int]
 
-    /// - Parameter parameters: fitted parameters by item id (a `bank.yaml`) that take the
-    ///   place of the items' own `irt` fields.
-    public init(course: Course, parameters: [String: CalibratedBank.Item]? = nil, targetStandardError: Double = 0.30) {
+    /// Items take their parameters from their `irt` fields (a `bank.yaml` in the course
+    /// folder sets those when the course loads).
+    public init(course: Course, targetStandardError: Double = 0.30) {
         self.course = course
-        let pool = course.items.filter { $0.status != .draft }
-        self.pool = pool
-        index = Dictionary(pool.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let eligible = course.items.filter { $0.status != .draft }
         let blueprint = course.exam
-        let models = pool.map { Self.model(of: $0, parameters: parameters) }
-        let calibrated = !pool.isEmpty && models.allSatisfy { $0 != nil }
-
         var targets: [String: Double] = [:]
         for area in blueprint.areas {
             switch area.share {
@@ -39,14 +35,23 @@ public struct ExamPlan: Sendable {
             case let .items(count): targets[area.skill.rawValue] = Double(count)
             }
         }
-        if calibrated, let cut = blueprint.cutTheta {
+        // Adaptive once there is a cut on the ability scale and enough calibrated items: at
+        // least a full-length exam's worth, with every area of the blueprint among them.
+        // Items not yet calibrated then wait for a recalibration; they are not given.
+        let calibrated = eligible.compactMap { item in Self.model(of: item, parameters: nil).map { (item, $0) } }
+        let calibratedAreas = Set(calibrated.map { Self.area(of: $0.0) })
+        let adaptive = blueprint.cutTheta != nil && calibrated.count >= blueprint.maxItems
+            && targets.keys.allSatisfy(calibratedAreas.contains)
+        let pool = adaptive ? calibrated.map(\.0) : eligible
+        self.pool = pool
+        index = Dictionary(pool.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
+        if adaptive, let cut = blueprint.cutTheta {
             mode = .adaptive
-            let bank = zip(pool, models).map { item, model in BankItem(id: item.id.rawValue, area: Self.area(of: item), model: model!) }
+            let bank = calibrated.map { item, model in BankItem(id: item.id.rawValue, area: Self.area(of: item), model: model) }
             self.bank = bank
-            let covered = Set(bank.map(\.area))
             rules = AdaptiveRules(
                 minLength: min(blueprint.minItems, bank.count), maxLength: min(blueprint.maxItems, bank.count),
-                areaTargets: targets.filter { covered.contains($0.key) }, targetStandardError: targetStandardError, cutScore: cut
+                areaTargets: targets, targetStandardError: targetStandardError, cutScore: cut
             )
             counts = [:]
             problem = nil
@@ -70,6 +75,18 @@ public struct ExamPlan: Sendable {
                 }
             }
             self.problem = pool.isEmpty ? "The course has no exam items yet." : problem
+        }
+    }
+
+    /// How the exam will be given, in a line for `cairn content validate`.
+    public var summary: String {
+        switch mode {
+        case .adaptive: return "adaptive exam (\(pool.count) calibrated items, \(length.lowerBound)–\(length.upperBound) per sitting)"
+        case .linear:
+            let calibrated = pool.filter { $0.irt != nil }.count
+            let why = course.exam.cutTheta == nil ? "no cut_theta in the pass rule"
+                : "\(calibrated) of \(pool.count) items calibrated; adaptive needs \(course.exam.maxItems) covering every area"
+            return "linear exam of \(length.upperBound) items (\(why))" + (problem.map { "; cannot be given: \($0)" } ?? "")
         }
     }
 

@@ -69,14 +69,13 @@ public struct ExamService: Sendable {
     let grader: Grader
     let plans: [CourseID: ExamPlan]
 
-    public init(catalog: CatalogService, learning: LearningService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system,
-                banks: [CourseID: [String: CalibratedBank.Item]] = [:]) {
+    public init(catalog: CatalogService, learning: LearningService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system) {
         self.catalog = catalog
         self.learning = learning
         self.store = store
         self.grader = grader
         self.clock = clock
-        plans = Dictionary(uniqueKeysWithValues: catalog.courses.map { ($0.id, ExamPlan(course: $0, parameters: banks[$0.id])) })
+        plans = Dictionary(uniqueKeysWithValues: catalog.courses.map { ($0.id, ExamPlan(course: $0)) })
     }
 
     public func plan(_ course: CourseID) throws -> ExamPlan {

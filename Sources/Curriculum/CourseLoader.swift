@@ -107,7 +107,8 @@ private final class CourseReader {
         let credential = readCredential(fields, skills: skillIDs)
         let exam = readExam(fields, skills: skillIDs, modules: Set(modules.map(\.id)))
         let lessons = readLessons(modules: modules, skills: skillIDs)
-        let items = readItems(skills: skillIDs)
+        var items = readItems(skills: skillIDs)
+        if let id { applyBank(to: &items, course: id, version: version) }
         let anchors = readAnchors(interactions: lessons.values.flatMap(\.interactions) + items)
 
         var threshold = 0.95
@@ -125,6 +126,46 @@ private final class CourseReader {
         )
         course.masteryThreshold = threshold
         return course
+    }
+
+    /// A `bank.yaml` in the course folder (written by `cairn calibrate`) gives exam items
+    /// their fitted parameters, in place of any `irt` field in the items' own files: the way
+    /// a new bank version goes live.
+    func applyBank(to items: inout [Interaction], course: String, version: String) {
+        let file = path("bank.yaml")
+        guard FileManager.default.fileExists(atPath: file) else { return }
+        let bank: CalibratedBank
+        do {
+            bank = try CalibratedBank.load(path: file)
+        } catch let error as CalibratedBank.LoadError {
+            sink.error(file, 1, error.message)
+            return
+        } catch {
+            sink.error(file, 1, "\(error)")
+            return
+        }
+        guard bank.course == course else {
+            sink.error(file, 1, "this bank is for course '\(bank.course)', not '\(course)'; put it in that course's folder")
+            return
+        }
+        if !bank.bankVersion.hasPrefix(version + "+") {
+            sink.warning(file, 1, "bank \(bank.bankVersion) was fitted on another version of the course (now \(version)); calibrate again when items change")
+        }
+        let index = Dictionary(items.enumerated().map { ($1.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
+        for id in bank.items.keys.sorted() {
+            guard let fitted = bank.items[id] else { continue }
+            guard let position = index[id] else {
+                sink.warning(file, 1, "item \(id) is not an exam item of \(course); its parameters are ignored")
+                continue
+            }
+            let points: Int? = items[position].content.rubric?.reduce(0) { $0 + $1.points }
+            guard let model = IRTParameters.Model(rawValue: fitted.model) else { continue }
+            if (model == .graded) != (points != nil) || (model == .graded && points != fitted.b.count) {
+                sink.error(file, 1, "item \(id): a \(fitted.model) model does not fit its \(items[position].type.rawValue) scoring; calibrate again")
+                continue
+            }
+            items[position].irt = IRTParameters(model: model, a: fitted.a, b: fitted.b, c: fitted.c)
+        }
     }
 
     func readText(_ path: String) -> String? {

@@ -214,6 +214,13 @@ public struct IRTParameters: Sendable, Equatable {
     /// of the rubric) for grm.
     public var b: [Double]
     public var c: Double?
+
+    public init(model: Model, a: Double, b: [Double], c: Double?) {
+        self.model = model
+        self.a = a
+        self.b = b
+        self.c = c
+    }
 }
 
 public enum InteractionType: String, Sendable, CaseIterable {

@@ -119,7 +119,7 @@ struct Content: AsyncParsableCommand {
             print(shown.report())
             for course in catalog.courses {
                 let practice = course.practice.count
-                print("\(course.id) \(course.version): \(course.modules.count) modules, \(course.orderedLessons.count) lessons, \(practice) checks and tasks, \(course.items.count) exam items")
+                print("\(course.id) \(course.version): \(course.modules.count) modules, \(course.orderedLessons.count) lessons, \(practice) checks and tasks, \(course.items.count) exam items; " + ExamPlan(course: course).summary)
             }
             if catalog.diagnostics.hasErrors { throw ExitCode(1) }
         }
