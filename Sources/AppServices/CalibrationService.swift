@@ -1,6 +1,7 @@
 import CairnCore
 import Curriculum
 import Foundation
+import Grading
 import Psychometrics
 
 /// `cairn calibrate`: turns exam responses into item parameters and a report.
@@ -55,6 +56,35 @@ public struct CalibrationService: Sendable {
         default:
             1
         }
+    }
+
+    /// The stored responses of finished exam sittings as calibration rows: one examinee per
+    /// sitting; a rubric-scored item scores its rubric points, any other item 1 when passed
+    /// and 0 otherwise; the learner's organisation is the group for DIF. Responses to items
+    /// the course no longer has are left out (their count is returned).
+    public func responses(stored: [StoredExamResponse], course: Course) throws -> (responses: [Response], unknownItems: Int) {
+        let items = Dictionary(course.items.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var rows: [Response] = []
+        var unknown = 0
+        for (index, stored) in stored.enumerated() {
+            let response = stored.response
+            guard let item = items[response.interactionID] else {
+                unknown += 1
+                continue
+            }
+            let score: Int
+            if item.content.rubric != nil {
+                score = min(Self.maxScore(of: item), max(0, Int((response.score ?? 0).rounded())))
+            } else {
+                let passed = try response.result.map { try JSONDecoder().decode(GradeResult.self, from: Data($0.utf8)).passed } ?? false
+                score = passed ? 1 : 0
+            }
+            rows.append(Response(
+                line: index + 1, examinee: response.sessionID.rawValue, item: item.id.rawValue, score: score,
+                groups: stored.organisation.map { ["organisation": $0.rawValue] } ?? [:]
+            ))
+        }
+        return (rows, unknown)
     }
 
     /// Reads the long format; every bad row is reported, none is skipped silently.

@@ -136,9 +136,26 @@ public protocol ExamRepository: Sendable {
     func appendExamEvent(_ event: ExamEvent) async throws
     /// The sitting's events, in order.
     func examEvents(session: ExamSessionID) async throws -> [ExamEvent]
+    /// Every answered response of the course's finished sittings, in order, with the
+    /// learner's organisation (for DIF): what `cairn calibrate` fits.
+    func calibrationResponses(course: CourseID) async throws -> [StoredExamResponse]
     /// How many adaptive sittings of the course there have been and how often each item
     /// was shown in them: the exposure the adaptive engine caps.
     func adaptiveExposure(course: CourseID) async throws -> (sessions: Int, shown: [InteractionID: Int])
+}
+
+/// An answered exam response with what calibration needs to know of its sitting.
+public struct StoredExamResponse: Sendable, Equatable {
+    public var response: ExamResponse
+    public var userID: UserID
+    /// The learner's organisation, when they belong to one (the first by id if several).
+    public var organisation: OrganisationID?
+
+    public init(response: ExamResponse, userID: UserID, organisation: OrganisationID?) {
+        self.response = response
+        self.userID = userID
+        self.organisation = organisation
+    }
 }
 
 /// How often a learner has tried a task, and whether they have passed it.

@@ -64,6 +64,19 @@ struct ExamResponseRow: Codable {
     var result: String?
     var answered_at: Int64?
 
+    init(session_id: String, position: Int, interaction_id: String, presented_at: Int64, answer: String?, score: Double?, max_score: Double?,
+         result: String?, answered_at: Int64?) {
+        self.session_id = session_id
+        self.position = position
+        self.interaction_id = interaction_id
+        self.presented_at = presented_at
+        self.answer = answer
+        self.score = score
+        self.max_score = max_score
+        self.result = result
+        self.answered_at = answered_at
+    }
+
     init(_ response: ExamResponse) {
         session_id = response.sessionID.rawValue
         position = response.position
@@ -191,6 +204,39 @@ extension SQLStore {
         try await withReader { db in
             try await db.raw("SELECT * FROM exam_events WHERE session_id = \(bind: session.rawValue) ORDER BY seq")
                 .all(decoding: ExamEventRow.self).map { try $0.domain() }
+        }
+    }
+
+    public func calibrationResponses(course: CourseID) async throws -> [StoredExamResponse] {
+        struct Row: Decodable {
+            var session_id: String
+            var position: Int
+            var interaction_id: String
+            var presented_at: Int64
+            var answer: String?
+            var score: Double?
+            var max_score: Double?
+            var result: String?
+            var answered_at: Int64?
+            var user_id: String
+            var organisation_id: String?
+        }
+        return try await withReader { db in
+            try await db.raw("""
+                SELECT r.session_id, r.position, r.interaction_id, r.presented_at, r.answer, r.score, r.max_score, r.result, r.answered_at,
+                    s.user_id, (SELECT MIN(m.organisation_id) FROM memberships m WHERE m.user_id = s.user_id) AS organisation_id
+                FROM exam_responses r JOIN exam_sessions s ON s.id = r.session_id
+                WHERE s.course_id = \(bind: course.rawValue) AND s.status <> 'active' AND r.answered_at IS NOT NULL
+                ORDER BY s.started_at, r.session_id, r.position
+                """).all(decoding: Row.self).map { row in
+                StoredExamResponse(
+                    response: ExamResponseRow(
+                        session_id: row.session_id, position: row.position, interaction_id: row.interaction_id, presented_at: row.presented_at,
+                        answer: row.answer, score: row.score, max_score: row.max_score, result: row.result, answered_at: row.answered_at
+                    ).domain(),
+                    userID: UserID(rawValue: row.user_id), organisation: row.organisation_id.map(OrganisationID.init(rawValue:))
+                )
+            }
         }
     }
 

@@ -130,8 +130,9 @@ struct Calibrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit item parameters to exam responses and write a report.",
         discussion: """
-            Reads responses in long format (docs/calibration.md: a header naming examinee, item, score and \
-            any group columns), fits right/wrong items with the 2PL and rubric-scored items with the graded \
+            Reads the responses of the course's finished exam sittings from the database (each sitting an \
+            examinee, the learner's organisation as the DIF group), or with --responses a CSV file in long format \
+            (docs/calibration.md: a header naming examinee, item, score and any group columns); fits right/wrong items with the 2PL and rubric-scored items with the graded \
             response model, and writes to OUT: report.html (parameters with standard errors, classical \
             statistics, DIF, flags, the test information curve), parameters.csv, and bank.yaml (the new bank version).
             """
@@ -140,29 +141,63 @@ struct Calibrate: AsyncParsableCommand {
     @Argument(help: "The course id, e.g. ai-foundations.")
     var course: String
 
-    @Option(help: "The responses, a CSV file in long format.")
-    var responses: String
+    @Option(help: "The responses, a CSV file in long format. Default: the exam responses stored in the database.")
+    var responses: String?
 
     @Option(help: "Folder to write the report into; created if missing. Default: ./calibration-COURSE")
     var out: String?
 
     @OptionGroup var courses: CourseOptions
 
+    @OptionGroup var data: DataOptions
+
     func run() async throws {
         let found = try courses.course(course)
-        let text: String
-        do {
-            text = try String(contentsOfFile: responses, encoding: .utf8)
-        } catch {
-            throw ValidationError("cannot read \(responses): \(error.localizedDescription)")
-        }
         let service = CalibrationService()
+        let rows: [CalibrationService.Response]
+        let source: String
+        do {
+            if let responses {
+                source = responses
+                let text: String
+                do {
+                    text = try String(contentsOfFile: responses, encoding: .utf8)
+                } catch {
+                    throw ValidationError("cannot read \(responses): \(error.localizedDescription)")
+                }
+                rows = try service.readResponses(csv: text, course: found)
+            } else {
+                var config = AppConfig()
+                data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+                let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
+                source = database.location
+                let stored: [StoredExamResponse]
+                do {
+                    try await database.migrate()
+                    stored = try await database.store.calibrationResponses(course: found.id)
+                    await database.shutdown()
+                } catch {
+                    await database.shutdown()
+                    throw error
+                }
+                let read = try service.responses(stored: stored, course: found)
+                if read.unknownItems > 0 {
+                    print("left out \(read.unknownItems) response(s) to items \(course) no longer has")
+                }
+                guard !read.responses.isEmpty else {
+                    throw ValidationError("\(database.location) holds no finished exam sittings of \(course) yet; pass --responses FILE.csv to calibrate from a file")
+                }
+                rows = read.responses
+            }
+        } catch let error as CalibrationService.InputError {
+            FileHandle.standardError.write(Data("\(responses ?? "stored responses"): \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
         let report: CalibrationReport
         do {
-            let rows = try service.readResponses(csv: text, course: found)
             report = try service.calibrate(course: found, responses: rows, at: Date())
         } catch let error as CalibrationService.InputError {
-            FileHandle.standardError.write(Data("\(responses): \(error.description)\n".utf8))
+            FileHandle.standardError.write(Data("\(source): \(error.description)\n".utf8))
             throw ExitCode(1)
         }
         let folder = out ?? "./calibration-\(course)"

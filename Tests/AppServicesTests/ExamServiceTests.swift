@@ -288,6 +288,41 @@ struct ExamServiceTests {
     }
 }
 
+@Suite("Calibrating from stored exams")
+struct StoredCalibrationTests {
+    @Test("finished sittings become calibration rows: one examinee per sitting, right/wrong scores, the organisation as DIF group")
+    func storedResponses() async throws {
+        let room = try await ExamRoom.make(linear: true)
+        let member = try await room.readyLearner("member")
+        let organisation = Organisation(id: .random(), name: "Harbour Council", createdAt: room.world.clock.now)
+        try await room.store.insertOrganisation(organisation)
+        try await room.store.insertMembership(Membership(organisationID: organisation.id, userID: member, role: .learner, createdAt: room.world.clock.now))
+        let loner = try await room.readyLearner("loner")
+        let active = try await room.readyLearner("active")
+
+        let first = try await room.exams.start(course: ExamRoom.courseID, user: member)
+        for index in 0 ..< 8 { try await room.answer(member, right: index % 2 == 0) }
+        let second = try await room.exams.start(course: ExamRoom.courseID, user: loner)
+        for _ in 0 ..< 3 { try await room.answer(loner, right: true) }
+        _ = try await room.exams.submit(course: ExamRoom.courseID, user: loner)
+        _ = try await room.exams.start(course: ExamRoom.courseID, user: active)
+        try await room.answer(active, right: true)
+
+        let stored = try await room.store.calibrationResponses(course: ExamRoom.courseID)
+        let (rows, unknown) = try CalibrationService().responses(stored: stored, course: ExamRoom.fixture)
+        #expect(unknown == 0)
+        #expect(rows.count == 11, "8 + 3 answered; the sitting still in progress is left out")
+        let byExaminee = Dictionary(grouping: rows, by: \.examinee)
+        #expect(Set(byExaminee.keys) == [first.id.rawValue, second.id.rawValue])
+        #expect(byExaminee[first.id.rawValue]?.map(\.score) == [1, 0, 1, 0, 1, 0, 1, 0])
+        #expect(byExaminee[first.id.rawValue]?.map(\.item) == first.form.map(\.rawValue), "in the order given")
+        #expect(byExaminee[second.id.rawValue]?.map(\.score) == [1, 1, 1])
+        #expect(byExaminee[first.id.rawValue]?.allSatisfy { $0.groups == ["organisation": organisation.id.rawValue] } == true)
+        #expect(byExaminee[second.id.rawValue]?.allSatisfy { $0.groups.isEmpty } == true)
+        await room.shutdown()
+    }
+}
+
 /// The options' texts in the order shown.
 func optionOrder(_ item: Interaction) -> [String] {
     if case let .singleChoice(options, _) = item.content { return options.map(\.text) }

@@ -59,6 +59,14 @@ struct CommandLineTests {
         #expect(outcome.errors.contains("bad-course/course.yaml:3: error: version 'one'"))
     }
 
+    @Test("calibrate without a file reads the database, and says plainly when it holds no finished exams yet")
+    func calibrateFromEmptyDatabase() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-cli-\(UUID().uuidString)").path
+        let outcome = try Self.cairn(["calibrate", "ai-foundations", "--courses", Fixtures.shippedCourses, "--data", data])
+        #expect(outcome.status != 0)
+        #expect(outcome.errors.contains("\(data)/cairn.sqlite holds no finished exam sittings of ai-foundations yet; pass --responses FILE.csv"), "\(outcome.errors)")
+    }
+
     @Test("a bad setting stops start-up naming the setting")
     func badSetting() throws {
         let outcome = try Self.cairn(["serve", "--port", "eighty"])
