@@ -1,0 +1,81 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import WebApp
+
+/// The exam pages over HTTP, in process, with the exam fixture course.
+@Suite("Exam pages")
+struct ExamWebTests {
+    static let exam = "/courses/exam-course/exam"
+    static let examCourses = Fixtures.testsFolder.appendingPathComponent("Fixtures/exam-courses").path
+
+    /// Signs up and completes the course's only module (its one check answered right).
+    static func readyLearner(_ client: any TestClientProtocol, _ name: String) async throws -> Browser {
+        var browser = Browser(client: client)
+        try await browser.postForm("/signup", ["name": name, "email": "\(name)@example.org", "password": "a long exam password"])
+        try await browser.get("/courses/exam-course/lessons/intro")
+        try await browser.postForm("/courses/exam-course/lessons/intro/chat", ["interaction": "intro-check", "choice": "b"])
+        return browser
+    }
+
+    @Test("locked until the module is done; then one item at a time, answers recorded once, a result only its learner can read")
+    func examOverHTTP() async throws {
+        let app = try await buildApplication(config: Fixtures.config(courses: Self.examCourses))
+        try await app.test(.router) { client in
+            var anonymous = Browser(client: client)
+            let away = try await anonymous.get(Self.exam)
+            #expect(away.status == .found && away.headers[.location] == "/login?next=\(Self.exam)")
+
+            var early = Browser(client: client)
+            try await early.postForm("/signup", ["name": "early", "email": "early@example.org", "password": "a long exam password"])
+            let locked = try await early.get(Self.exam)
+            #expect(locked.status == .ok && locked.text.contains("unlocks when you have completed") && !locked.text.contains("Start the exam"))
+            let refused = try await early.send(Self.exam + "/start", .post, body: nil)
+            #expect(refused.status == .forbidden)
+            #expect(refused.text.contains("complete “The only module” first"))
+
+            var ada = try await Self.readyLearner(client, "ada")
+            #expect(try await ada.get("/courses/exam-course").text.contains("Take the exam"))
+            let start = try await ada.send(Self.exam + "/start", .post, body: nil)
+            #expect(start.status == .seeOther && start.headers[.location] == Self.exam)
+            let item = try await ada.get(Self.exam)
+            #expect(item.text.contains("name=\"position\" value=\"1\""))
+            #expect(item.text.contains("value=\"o1\"") && !item.text.contains("value=\"a\""), "options carry the sitting's own ids")
+            #expect(!item.text.contains("Get a hint") && !item.text.contains("Ask the tutor"))
+
+            let answer = try await ada.postForm(Self.exam + "/answer", ["position": "1", "choice": "o1"])
+            #expect(answer.status == .seeOther && answer.headers[.location] == Self.exam)
+            let again = try await ada.postForm(Self.exam + "/answer", ["position": "1", "choice": "o2"])
+            #expect(again.headers[.location] == Self.exam + "?notice=already-answered")
+            let second = try await ada.get(again.headers[.location] ?? Self.exam)
+            #expect(second.text.contains("had already been recorded") && second.text.contains("name=\"position\" value=\"2\""))
+
+            let empty = try await ada.postForm(Self.exam + "/answer", ["position": "2"])
+            #expect(empty.status == .unprocessableContent)
+            #expect(empty.text.contains("Choose one of the options.") && empty.text.contains("name=\"position\" value=\"2\""))
+            let unseen = try await ada.postForm(Self.exam + "/answer", ["position": "7", "choice": "o1"])
+            #expect(unseen.status == .unprocessableContent && unseen.text.contains("Item 7 is not the one in front of you"))
+
+            #expect(try await ada.postForm(Self.exam + "/events", ["kind": "focus_lost", "detail": "page hidden"]).status == .noContent)
+            #expect(try await ada.postForm(Self.exam + "/events", ["kind": "answer"]).status == .unprocessableContent)
+
+            let submit = try await ada.send(Self.exam + "/submit", .post, body: nil)
+            let resultPath = try #require(submit.headers[.location])
+            #expect(submit.status == .seeOther && resultPath.hasPrefix(Self.exam + "/results/"))
+            let result = try await ada.get(resultPath)
+            #expect(result.status == .ok)
+            #expect(result.text.contains("By skill area") && result.text.contains("Reading outputs"))
+            #expect(result.text.contains("You finished the exam before the last item"))
+
+            let late = try await ada.postForm(Self.exam + "/answer", ["position": "2", "choice": "o1"])
+            #expect(late.headers[.location] == Self.exam + "?notice=ended")
+            #expect(try await ada.get(Self.exam + "?notice=ended").text.contains("The exam had ended, so that answer was not recorded."))
+
+            var bo = try await Self.readyLearner(client, "bo")
+            #expect(try await bo.get(resultPath).status == .notFound, "another learner cannot read the result")
+            #expect(try await anonymous.get(resultPath).status == .found, "nor can someone signed out")
+        }
+    }
+}
