@@ -115,7 +115,9 @@ case "errors":
     let replications = arguments.count > 2 ? Int(arguments[2]) ?? 40 : 40
     var bankGenerator = SeededGenerator(seed: 404)
     let bank = Simulation.twoPLItems(count: 20, generator: &bankGenerator)
-    for sparse in [false, true] {
+    for (sparse, method) in [(false, CalibrationOptions.StandardErrors.crossProduct), (true, .crossProduct), (false, .completeData), (true, .completeData)] {
+        var options = CalibrationOptions()
+        options.standardErrors = method
         var estimatesA = [[Double]](repeating: [], count: 20)
         var estimatesB = [[Double]](repeating: [], count: 20)
         var errorsA = [[Double]](repeating: [], count: 20)
@@ -129,7 +131,7 @@ case "errors":
                     return ResponsePattern(items: kept.map { pattern.items[$0] }, scores: kept.map { pattern.scores[$0] })
                 }
             }
-            guard let fit = try? Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 20)) else { continue }
+            guard let fit = try? Calibrator.calibrate(patterns, maxScores: Array(repeating: 1, count: 20), options: options) else { continue }
             for (index, item) in fit.items.enumerated() {
                 let fitted = twoPL(item.model)
                 estimatesA[index].append(fitted.discrimination)
@@ -145,7 +147,8 @@ case "errors":
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let ratioA = median((0 ..< 20).map { (errorsA[$0].reduce(0, +) / Double(errorsA[$0].count)) / spread(estimatesA[$0]) })
         let ratioB = median((0 ..< 20).map { (errorsB[$0].reduce(0, +) / Double(errorsB[$0].count)) / spread(estimatesB[$0]) })
-        print(String(format: "cairn standard errors, 20-item 2PL, 2,000 examinees, %@, %d replications: median (mean reported SE / spread of estimates) a %.2f, b %.2f",
+        print(String(format: "cairn standard errors (%@), 20-item 2PL, 2,000 examinees, %@, %d replications: median (mean reported SE / spread of estimates) a %.2f, b %.2f",
+                     method == .crossProduct ? "cross-product, the default" : "complete-data information",
                      sparse ? "each sees half the items" : "complete data", replications, ratioA, ratioB))
     }
 default:

@@ -39,6 +39,18 @@ public struct CalibrationOptions: Sendable {
 
     /// Off only in tests, to check the right/wrong fast path against the general E-step.
     var usesSufficientStatistics = true
+    /// How standard errors are computed.
+    public enum StandardErrors: Sendable {
+        /// From the observed-data information, estimated by the cross-product of each
+        /// examinee's score vector (mirt's "crossprod"): carries the uncertainty of each
+        /// examinee's ability into the items' errors.
+        case crossProduct
+        /// From the complete-data information with the E-step's expected counts held fixed
+        /// (the classic Bock–Aitkin error): cheaper, and too small, most of all on sparse data.
+        case completeData
+    }
+
+    public var standardErrors: StandardErrors = .crossProduct
 
     public init() {}
 }
@@ -361,6 +373,13 @@ public enum Calibrator {
                 counts: dichotomousItems.map { finalCounts[$0] }
             )
             for (position, item) in dichotomousItems.enumerated() { standardErrors[item] = errors[position] }
+        } else if options.standardErrors == .crossProduct {
+            tabulate(parameters)
+            if let observed = fitter.crossProductStandardErrors(
+                kinds: kinds, parameters: parameters, categoryOffsets: categoryOffsets, workspace: workspace
+            ) {
+                standardErrors = observed
+            }
         }
 
         let items = (0 ..< itemCount).map { item in
@@ -769,7 +788,13 @@ private struct ItemFitter: Sendable {
         }
         if covariance == nil { covariance = invertSymmetricPositive(centre.fisher, size: p) }
         guard let v = covariance else { return [Double](repeating: .nan, count: p) }
+        return errors(kind: kind, parameters: x, covariance: v)
+    }
 
+    /// The reported errors (a, then b or the thresholds, then c) from the covariance of the
+    /// internal parameters (a, intercepts, logit c): b = −d/a by the delta method.
+    func errors(kind: ParameterKind, parameters x: [Double], covariance v: [Double]) -> [Double] {
+        let p = x.count
         let a = x[0]
         func difficultyError(_ index: Int) -> Double {
             // b = −d/a: ∂b/∂a = d/a², ∂b/∂d = −1/a.
@@ -790,6 +815,230 @@ private struct ItemFitter: Sendable {
             for k in 1 ... maxScore { errors.append(difficultyError(k)) }
         }
         return errors
+    }
+
+    /// Standard errors from the observed-data information, estimated by the cross-product of
+    /// the examinees' score vectors (Σ sᵢsᵢᵀ, with sᵢ the gradient of examinee i's marginal
+    /// log-likelihood: for each item they answered, ∂ log P(score | θ) averaged over their
+    /// posterior), plus the priors' curvature, inverted whole so the uncertainty in every
+    /// examinee's ability is carried into every item's error. Beyond 20,000 distinct
+    /// response patterns a fixed systematic sample of 20,000 is used, scaled to the total,
+    /// to bound the cost. nil when the matrix cannot be inverted (the caller keeps the
+    /// complete-data errors). The workspace's table must hold the final log-probabilities.
+    func crossProductStandardErrors(
+        kinds: [ParameterKind], parameters: [[Double]], categoryOffsets: [Int], workspace: EStepWorkspace
+    ) -> [[Double]]? {
+        let itemCount = kinds.count
+        let nodeCount = nodes.count
+        var parameterOffsets: [Int] = []
+        var total = 0
+        for item in 0 ..< itemCount {
+            parameterOffsets.append(total)
+            total += parameters[item].count
+        }
+        // Per category (item and score), per parameter of the item, per node: ∂ log P / ∂ parameter.
+        var categoryItem: [Int] = []
+        var derivatives: [[Double]] = []
+        for item in 0 ..< itemCount {
+            let x = parameters[item]
+            let p = x.count
+            let a = x[0]
+            switch kinds[item] {
+            case .twoPL, .threePL:
+                let three = kinds[item] == .threePL
+                let c = three ? logistic(x[2]) : 0
+                var right = [Double](repeating: 0, count: nodeCount * p)
+                var wrong = [Double](repeating: 0, count: nodeCount * p)
+                for q in 0 ..< nodeCount {
+                    let theta = nodes[q]
+                    let z = a * theta + x[1]
+                    let l = logistic(z)
+                    let lc = logistic(-z)
+                    let p1 = max(c + (1 - c) * l, tinyProbability)
+                    let p0 = max((1 - c) * lc, tinyProbability)
+                    // ∂P1/∂z = (1 − c)·l·lc; ∂P1/∂γ (c = σ(γ)) = c(1 − c)·lc.
+                    let dz = (1 - c) * l * lc
+                    let gradientP1 = three ? [dz * theta, dz, c * (1 - c) * lc] : [dz * theta, dz]
+                    for r in 0 ..< p {
+                        right[r * nodeCount + q] = gradientP1[r] / p1
+                        wrong[r * nodeCount + q] = -gradientP1[r] / p0
+                    }
+                }
+                derivatives.append(wrong)
+                derivatives.append(right)
+                categoryItem.append(contentsOf: [item, item])
+            case let .graded(maxScore):
+                for k in 0 ... maxScore {
+                    var table = [Double](repeating: 0, count: nodeCount * p)
+                    for q in 0 ..< nodeCount {
+                        let theta = nodes[q]
+                        // P_k = S_k − S_{k+1}, S_j = σ(aθ + x[j]) for 1 ≤ j ≤ m, S_0 = 1, S_{m+1} = 0.
+                        func cumulative(_ j: Int) -> (value: Double, slope: Double) {
+                            if j == 0 { return (1, 0) }
+                            if j > maxScore { return (0, 0) }
+                            let z = a * theta + x[j]
+                            let value = logistic(z)
+                            return (value, value * logistic(-z))
+                        }
+                        let lower = cumulative(k)
+                        let upper = cumulative(k + 1)
+                        let probability = max(lower.value - upper.value, tinyProbability)
+                        table[q] = theta * (lower.slope - upper.slope) / probability
+                        if k >= 1 { table[k * nodeCount + q] += lower.slope / probability }
+                        if k + 1 <= maxScore { table[(k + 1) * nodeCount + q] -= upper.slope / probability }
+                    }
+                    derivatives.append(table)
+                    categoryItem.append(item)
+                }
+            }
+        }
+
+        let patternCount = workspace.patternCount
+        let stride = max(1, (patternCount + 19_999) / 20_000)
+        // Flat copies for the hot loop: each category's derivative table at its offset.
+        var derivativeOffsets: [Int] = []
+        var flat: [Double] = []
+        for table in derivatives {
+            derivativeOffsets.append(flat.count)
+            flat.append(contentsOf: table)
+        }
+        let parameterCounts = parameters.map(\.count)
+        var information = [Double](repeating: 0, count: total * total)
+        var posterior = [Double](repeating: 0, count: nodeCount)
+        let longest = (0 ..< patternCount).reduce(0) { max($0, workspace.starts[$1 + 1] - workspace.starts[$1]) }
+        let widest = parameterCounts.max() ?? 1
+        var indexes = [Int](repeating: 0, count: longest * widest)
+        var scores = [Double](repeating: 0, count: longest * widest)
+        // Runs of consecutive parameter indexes (start in `scores`, length, first index), so the
+        // outer product's inner loop is contiguous and vectorises.
+        var runs: [(start: Int, length: Int, index: Int)] = []
+        var sampledWeight = 0.0
+        var totalWeight = 0.0
+        flat.withUnsafeBufferPointer { derivative in
+            information.withUnsafeMutableBufferPointer { matrix in
+                posterior.withUnsafeMutableBufferPointer { post in
+                    indexes.withUnsafeMutableBufferPointer { index in
+                        scores.withUnsafeMutableBufferPointer { score in
+                            for pattern in 0 ..< patternCount {
+                                totalWeight += workspace.multiplicity[pattern]
+                                guard pattern % stride == 0 else { continue }
+                                let weight = workspace.multiplicity[pattern]
+                                sampledWeight += weight
+                                let start = workspace.starts[pattern]
+                                let end = workspace.starts[pattern + 1]
+                                // The examinee's posterior over the nodes.
+                                for q in 0 ..< nodeCount { post[q] = workspace.logWeights[q] }
+                                for cell in start ..< end {
+                                    let row = workspace.table + Int(workspace.cells[cell]) * nodeCount
+                                    for q in 0 ..< nodeCount { post[q] += row[q] }
+                                }
+                                var largest = -Double.infinity
+                                for q in 0 ..< nodeCount { largest = max(largest, post[q]) }
+                                var sum = 0.0
+                                for q in 0 ..< nodeCount {
+                                    post[q] = Foundation.exp(post[q] - largest)
+                                    sum += post[q]
+                                }
+                                let normaliser = 1 / sum
+                                // The score vector over the parameters of the items answered.
+                                var count = 0
+                                runs.removeAll(keepingCapacity: true)
+                                for cell in start ..< end {
+                                    let category = Int(workspace.cells[cell])
+                                    let item = categoryItem[category]
+                                    let p = parameterCounts[item]
+                                    let base = derivativeOffsets[category]
+                                    for r in 0 ..< p {
+                                        // The posterior mean of the derivative, four nodes at a time.
+                                        let column = derivative.baseAddress! + (base &+ r &* nodeCount)
+                                        let weights = post.baseAddress!
+                                        var partial = SIMD4<Double>(repeating: 0)
+                                        var q = 0
+                                        while q &+ 4 <= nodeCount {
+                                            partial += UnsafeRawPointer(weights + q).loadUnaligned(as: SIMD4<Double>.self)
+                                                * UnsafeRawPointer(column + q).loadUnaligned(as: SIMD4<Double>.self)
+                                            q &+= 4
+                                        }
+                                        var value = partial.sum()
+                                        while q < nodeCount {
+                                            value += weights[q] * column[q]
+                                            q &+= 1
+                                        }
+                                        index[count + r] = parameterOffsets[item] + r
+                                        score[count + r] = value * normaliser
+                                    }
+                                    if let last = runs.last, last.index + last.length == parameterOffsets[item] {
+                                        runs[runs.count - 1].length += p
+                                    } else {
+                                        runs.append((start: count, length: p, index: parameterOffsets[item]))
+                                    }
+                                    count += p
+                                }
+                                // w·s·sᵀ, one triangle (each pair of positions once), over the
+                                // runs, four at a time.
+                                let scorePointer = score.baseAddress!
+                                let matrixPointer = matrix.baseAddress!
+                                for (runNumber, first) in runs.enumerated() {
+                                    for i in first.start ..< (first.start &+ first.length) {
+                                        let row = matrixPointer + (index[i] &* total)
+                                        let scaled = weight * scorePointer[i]
+                                        let broadcast = SIMD4<Double>(repeating: scaled)
+                                        for runIndex in runNumber ..< runs.count {
+                                            let run = runs[runIndex]
+                                            // Within i's own run, from i on.
+                                            let from = runIndex == runNumber ? i &- run.start : 0
+                                            let target = row + (run.index &+ from)
+                                            let source = scorePointer + (run.start &+ from)
+                                            let length = run.length &- from
+                                            var t = 0
+                                            while t &+ 4 <= length {
+                                                let sum = UnsafeRawPointer(target + t).loadUnaligned(as: SIMD4<Double>.self)
+                                                    + broadcast * UnsafeRawPointer(source + t).loadUnaligned(as: SIMD4<Double>.self)
+                                                UnsafeMutableRawPointer(target + t).storeBytes(of: sum, as: SIMD4<Double>.self)
+                                                t &+= 4
+                                            }
+                                            while t < length {
+                                                target[t] += scaled * source[t]
+                                                t &+= 1
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard sampledWeight > 0 else { return nil }
+        let scale = totalWeight / sampledWeight
+        // Each pair was added once, at [first, second] in pattern order: fold the two
+        // triangles together and mirror.
+        for i in 0 ..< total {
+            for j in 0 ..< i {
+                let sum = (information[i * total + j] + information[j * total + i]) * scale
+                information[i * total + j] = sum
+                information[j * total + i] = sum
+            }
+            information[i * total + i] *= scale
+        }
+        // The priors' curvature, item by item.
+        for item in 0 ..< itemCount {
+            let p = parameters[item].count
+            let categories: Int = if case let .graded(maxScore) = kinds[item] { maxScore + 1 } else { 2 }
+            let empty = ItemCounts(r: [Double](repeating: 0, count: categories * nodeCount), n: [Double](repeating: 0, count: nodeCount))
+            guard let prior = evaluate(kind: kinds[item], parameters[item], counts: empty, includeDiscriminationPrior: true) else { return nil }
+            let offset = parameterOffsets[item]
+            for i in 0 ..< p { for j in 0 ..< p { information[(offset + i) * total + offset + j] += prior.fisher[i * p + j] } }
+        }
+        guard let covariance = invertSymmetricPositive(information, size: total) else { return nil }
+        return (0 ..< itemCount).map { item in
+            let p = parameters[item].count
+            let offset = parameterOffsets[item]
+            var block = [Double](repeating: 0, count: p * p)
+            for i in 0 ..< p { for j in 0 ..< p { block[i * p + j] = covariance[(offset + i) * total + offset + j] } }
+            return errors(kind: kinds[item], parameters: parameters[item], covariance: block)
+        }
     }
 
     /// 1PL standard errors: the information matrix over (a, d_1, …, d_n) is an arrowhead (the

@@ -283,3 +283,99 @@ struct CalibrationTests {
         #expect(first.logLikelihood == second.logLikelihood)
     }
 }
+
+@Suite("Calibration standard errors")
+struct StandardErrorTests {
+    /// The observed information of the marginal log-likelihood in (a, b) per item, by central
+    /// differences of the log-likelihood itself (the same 41-node N(0, 1) quadrature on ±6),
+    /// inverted: the errors the cross-product estimate must approach.
+    static func bruteForceErrors(_ patterns: [ResponsePattern], items: [(a: Double, b: Double)]) -> [Double] {
+        let nodes = (0 ..< 41).map { -6 + 12 * Double($0) / 40 }
+        let raw = nodes.map { Foundation.exp(-0.5 * $0 * $0) }
+        let weights = raw.map { $0 / raw.reduce(0, +) }
+        // With few items there are few distinct patterns: sum each once, times its count.
+        var counts: [ResponsePattern: Double] = [:]
+        for pattern in patterns { counts[pattern, default: 0] += 1 }
+        func logLikelihood(_ x: [Double]) -> Double {
+            var total = 0.0
+            for (pattern, count) in counts {
+                var marginal = 0.0
+                for (q, theta) in nodes.enumerated() {
+                    var likelihood = weights[q]
+                    for (item, score) in zip(pattern.items, pattern.scores) {
+                        let p = 1 / (1 + Foundation.exp(-x[2 * item] * (theta - x[2 * item + 1])))
+                        likelihood *= score == 1 ? p : 1 - p
+                    }
+                    marginal += likelihood
+                }
+                total += count * Foundation.log(marginal)
+            }
+            return total
+        }
+        let x = items.flatMap { [$0.a, $0.b] }
+        let n = x.count
+        let h = 1e-3
+        var hessian = [Double](repeating: 0, count: n * n)
+        for i in 0 ..< n {
+            for j in i ..< n {
+                func shifted(_ di: Double, _ dj: Double) -> Double {
+                    var y = x
+                    y[i] += di
+                    y[j] += dj
+                    return logLikelihood(y)
+                }
+                let value = (shifted(h, h) - shifted(h, -h) - shifted(-h, h) + shifted(-h, -h)) / (4 * h * h)
+                hessian[i * n + j] = -value
+                hessian[j * n + i] = -value
+            }
+        }
+        // Invert by Gauss–Jordan (small, positive definite).
+        var a = hessian
+        var inverse = (0 ..< n * n).map { $0 / n == $0 % n ? 1.0 : 0.0 }
+        for column in 0 ..< n {
+            let pivot = a[column * n + column]
+            for k in 0 ..< n {
+                a[column * n + k] /= pivot
+                inverse[column * n + k] /= pivot
+            }
+            for row in 0 ..< n where row != column {
+                let factor = a[row * n + column]
+                for k in 0 ..< n {
+                    a[row * n + k] -= factor * a[column * n + k]
+                    inverse[row * n + k] -= factor * inverse[column * n + k]
+                }
+            }
+        }
+        return (0 ..< n).map { inverse[$0 * n + $0].squareRoot() }
+    }
+
+    @Test("cross-product errors match the inverse Hessian of the marginal likelihood; complete-data errors fall short on sparse data")
+    func agreeWithObservedInformation() throws {
+        var generator = SeededGenerator(seed: 77)
+        let truth: [ItemModel] = [(1.2, -0.8), (0.9, 0.0), (1.6, 0.5), (1.1, 1.0)].map {
+            .dichotomous(DichotomousItem(discrimination: $0.0, difficulty: $0.1))
+        }
+        let complete = Simulation.responses(items: truth, abilities: Simulation.abilities(count: 1_500, generator: &generator), generator: &generator)
+        // Each examinee answers two or three of the four items, as on an adaptive exam.
+        var patterns: [ResponsePattern] = []
+        for pattern in complete {
+            let kept = pattern.items.indices.filter { _ in generator.nextUniform() < 0.65 }
+            if !kept.isEmpty { patterns.append(ResponsePattern(items: kept.map { pattern.items[$0] }, scores: kept.map { pattern.scores[$0] })) }
+        }
+
+        let fit = try Calibrator.calibrate(patterns, maxScores: [1, 1, 1, 1])
+        let fitted = fit.items.map { (a: CalibrationTests.discrimination($0.model), b: CalibrationTests.difficulty($0.model)) }
+        let expected = Self.bruteForceErrors(patterns, items: fitted)
+        let reported = fit.items.flatMap { $0.standardErrors }
+        for (index, (got, want)) in zip(reported, expected).enumerated() {
+            #expect(abs(got / want - 1) < 0.10, "parameter \(index): cross-product SE \(got), observed-information SE \(want)")
+        }
+
+        var classic = CalibrationOptions()
+        classic.standardErrors = .completeData
+        let completeData = try Calibrator.calibrate(patterns, maxScores: [1, 1, 1, 1], options: classic).items.flatMap { $0.standardErrors }
+        let shortfall = zip(completeData, expected).map { $0 / $1 }
+        #expect(shortfall.reduce(0, +) / Double(shortfall.count) < 0.92,
+                "the complete-data errors are too small on sparse data: ratios \(shortfall)")
+    }
+}
