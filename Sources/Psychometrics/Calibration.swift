@@ -376,7 +376,7 @@ public enum Calibrator {
         } else if options.standardErrors == .crossProduct {
             tabulate(parameters)
             if let observed = fitter.crossProductStandardErrors(
-                kinds: kinds, parameters: parameters, categoryOffsets: categoryOffsets, workspace: workspace
+                kinds: kinds, parameters: parameters, workspace: workspace
             ) {
                 standardErrors = observed
             }
@@ -826,7 +826,7 @@ private struct ItemFitter: Sendable {
     /// to bound the cost. nil when the matrix cannot be inverted (the caller keeps the
     /// complete-data errors). The workspace's table must hold the final log-probabilities.
     func crossProductStandardErrors(
-        kinds: [ParameterKind], parameters: [[Double]], categoryOffsets: [Int], workspace: EStepWorkspace
+        kinds: [ParameterKind], parameters: [[Double]], workspace: EStepWorkspace
     ) -> [[Double]]? {
         let itemCount = kinds.count
         let nodeCount = nodes.count
