@@ -30,10 +30,12 @@ public struct CalibrationReport: Sendable, Equatable {
         public var dif: [String: String]
         /// Plain-words flags for the author.
         public var flags: [String]
+        /// How each option of a single-choice item was used, when the responses say.
+        public var options: [Option]
 
         public init(id: String, skill: String, model: String, discrimination: Double, difficulties: [Double], guessing: Double?,
                     standardErrors: [Double], maxScore: Int, responses: Int, proportion: Double, correctedPointBiserial: Double?,
-                    alphaIfDeleted: Double?, fitRMSD: Double? = nil, dif: [String: String], flags: [String]) {
+                    alphaIfDeleted: Double?, fitRMSD: Double? = nil, dif: [String: String], flags: [String], options: [Option] = []) {
             self.id = id
             self.skill = skill
             self.model = model
@@ -49,6 +51,26 @@ public struct CalibrationReport: Sendable, Equatable {
             self.fitRMSD = fitRMSD
             self.dif = dif
             self.flags = flags
+            self.options = options
+        }
+    }
+
+    /// One option of a single-choice item: who chose it.
+    public struct Option: Sendable, Equatable {
+        public var id: String
+        public var isKey: Bool
+        /// Share of those who answered the item.
+        public var proportion: Double
+        /// Share of the top 27% by total score, and of the bottom 27%.
+        public var upper: Double
+        public var lower: Double
+
+        public init(id: String, isKey: Bool, proportion: Double, upper: Double, lower: Double) {
+            self.id = id
+            self.isKey = isKey
+            self.proportion = proportion
+            self.upper = upper
+            self.lower = lower
         }
     }
 

@@ -136,6 +136,7 @@ public enum CalibrationReportWriter {
                 "Alpha if deleted",
                 "Fit (<abbr title=\"root mean squared deviation\">RMSD</abbr>)",
                 "DIF",
+                "Options: chosen (top 27% / bottom 27%)",
                 "Flags",
             ]
             lines.append("<thead><tr>" + headers.map { "<th scope=\"col\">\($0)</th>" }.joined() + "</tr></thead>")
@@ -181,6 +182,12 @@ public enum CalibrationReportWriter {
             }
             difCell = "<ul class=\"cell\">" + entries.joined() + "</ul>"
         }
+        let optionCell = item.options.isEmpty
+            ? "—"
+            : "<ul class=\"cell\">" + item.options.map { option in
+                let label = option.isKey ? "<strong>\(escape(option.id)) (key)</strong>" : escape(option.id)
+                return "<li>\(label): \(percent(option.proportion)) (\(percent(option.upper)) / \(percent(option.lower)))</li>"
+            }.joined() + "</ul>"
         let flagCell = item.flags.isEmpty
             ? "—"
             : "<ul class=\"cell\">" + item.flags.map { "<li>\(escape($0))</li>" }.joined() + "</ul>"
@@ -198,6 +205,7 @@ public enum CalibrationReportWriter {
             "<td class=\"number\">\(decimal(item.alphaIfDeleted, 3))</td>",
             "<td class=\"number\">\(decimal(item.fitRMSD, 3))</td>",
             "<td>\(difCell)</td>",
+            "<td>\(optionCell)</td>",
             "<td>\(flagCell)</td>",
         ]
         return "<tr>" + cells.joined() + "</tr>"
@@ -274,7 +282,7 @@ public enum CalibrationReportWriter {
     public static func parametersCSV(_ report: CalibrationReport) -> String {
         let header = [
             "id", "skill", "model", "a", "se_a", "b", "se_b", "c", "se_c",
-            "max_score", "responses", "p", "r_pbis", "alpha_if_deleted", "rmsd", "dif", "flags",
+            "max_score", "responses", "p", "r_pbis", "alpha_if_deleted", "rmsd", "dif", "options", "flags",
         ]
         var rows = [header.joined(separator: ",")]
         for item in report.items {
@@ -297,6 +305,7 @@ public enum CalibrationReportWriter {
                 csvOptional(item.alphaIfDeleted),
                 csvOptional(item.fitRMSD),
                 dif,
+                item.options.map { "\($0.id)\($0.isKey ? "*" : ""): \(csvNumber($0.proportion)) (\(csvNumber($0.upper))/\(csvNumber($0.lower)))" }.joined(separator: "; "),
                 item.flags.joined(separator: "; "),
             ]
             rows.append(fields.map { csvField($0) }.joined(separator: ","))
@@ -683,6 +692,10 @@ public enum CalibrationReportWriter {
     }
 
     /// A number for the HTML page; "—" when there is none.
+    private static func percent(_ value: Double) -> String {
+        value.isFinite ? "\(Int((value * 100).rounded()))%" : "—"
+    }
+
     private static func decimal(_ value: Double?, _ digits: Int) -> String {
         guard let value else { return "—" }
         return fixed(value, digits)

@@ -21,13 +21,16 @@ public struct CalibrationService: Sendable {
         public var score: Int
         /// Group column → value, for DIF; empty values are left out.
         public var groups: [String: String]
+        /// The option picked, for single-choice items when known: what distractor analysis reads.
+        public var choice: String?
 
-        public init(line: Int, examinee: String, item: String, score: Int, groups: [String: String] = [:]) {
+        public init(line: Int, examinee: String, item: String, score: Int, groups: [String: String] = [:], choice: String? = nil) {
             self.line = line
             self.examinee = examinee
             self.item = item
             self.score = score
             self.groups = groups
+            self.choice = choice
         }
     }
 
@@ -79,9 +82,14 @@ public struct CalibrationService: Sendable {
                 let passed = try response.result.map { try JSONDecoder().decode(GradeResult.self, from: Data($0.utf8)).passed } ?? false
                 score = passed ? 1 : 0
             }
+            var choice: String?
+            if case .singleChoice = item.content, let json = response.answer,
+               case let .choice(picked)? = try? JSONDecoder().decode(Answer.self, from: Data(json.utf8)) {
+                choice = picked
+            }
             rows.append(Response(
                 line: index + 1, examinee: response.sessionID.rawValue, item: item.id.rawValue, score: score,
-                groups: stored.organisation.map { ["organisation": $0.rawValue] } ?? [:]
+                groups: stored.organisation.map { ["organisation": $0.rawValue] } ?? [:], choice: choice
             ))
         }
         return (rows, unknown)
@@ -107,7 +115,8 @@ public struct CalibrationService: Sendable {
         let examineeColumn = names.firstIndex(of: "examinee")!
         let itemColumn = names.firstIndex(of: "item")!
         let scoreColumn = names.firstIndex(of: "score")!
-        let groupColumns = names.indices.filter { ![examineeColumn, itemColumn, scoreColumn].contains($0) && !names[$0].isEmpty }
+        let choiceColumn = names.firstIndex(of: "choice")
+        let groupColumns = names.indices.filter { ![examineeColumn, itemColumn, scoreColumn, choiceColumn].contains($0) && !names[$0].isEmpty }
         let items = Dictionary(course.items.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { first, _ in first })
 
         var responses: [Response] = []
@@ -155,7 +164,23 @@ public struct CalibrationService: Sendable {
                 }
             }
             if conflict { continue }
-            responses.append(Response(line: row.line, examinee: examinee, item: itemID, score: score, groups: groups))
+            var choice: String?
+            if let choiceColumn, case let picked = row.fields[choiceColumn].trimmingCharacters(in: .whitespaces), !picked.isEmpty {
+                guard let item = items[itemID], case let .singleChoice(options, key) = item.content else {
+                    problems.append(.init(line: row.line, message: "choice '\(picked)' given for \(itemID), which is not a single-choice item; leave choice empty"))
+                    continue
+                }
+                guard options.contains(where: { $0.id == picked }) else {
+                    problems.append(.init(line: row.line, message: "choice '\(picked)' is not an option of \(itemID) (options: \(options.map(\.id).joined(separator: ", ")))"))
+                    continue
+                }
+                if (picked == key) != (score == 1) {
+                    problems.append(.init(line: row.line, message: "choice '\(picked)' \(picked == key ? "is" : "is not") the key of \(itemID), but the score is \(score); the two must agree"))
+                    continue
+                }
+                choice = picked
+            }
+            responses.append(Response(line: row.line, examinee: examinee, item: itemID, score: score, groups: groups, choice: choice))
         }
         if !problems.isEmpty { throw InputError(problems: problems) }
         if responses.isEmpty { throw InputError(problems: [.init(line: header.line, message: "no responses below the header")]) }
@@ -177,6 +202,7 @@ public struct CalibrationService: Sendable {
         // Examinees in first-seen order.
         var examineeIndex: [String: Int] = [:]
         var examineeGroups: [[String: String]] = []
+        var examineeChoices: [[String?]] = []
         var patternItems: [[Int]] = []
         var patternScores: [[Int]] = []
         for response in responses {
@@ -190,7 +216,9 @@ public struct CalibrationService: Sendable {
                 patternItems.append([])
                 patternScores.append([])
                 examineeGroups.append([:])
+                examineeChoices.append([String?](repeating: nil, count: items.count))
             }
+            examineeChoices[examinee][item] = response.choice
             patternItems[examinee].append(item)
             patternScores[examinee].append(response.score)
             examineeGroups[examinee].merge(response.groups) { first, _ in first }
@@ -231,7 +259,10 @@ public struct CalibrationService: Sendable {
             for (item, score) in zip(pattern.items, pattern.scores) { matrix[examinee][item] = score }
         }
         let scores = ScoreMatrix(scores: matrix, maxScores: maxScores)
-        let classical = ClassicalAnalysis.analyse(scores)
+        // Distractor analysis for single-choice items, when the responses say which option was picked.
+        let keys: [String?] = items.map { if case let .singleChoice(_, key) = $0.content { key } else { nil } }
+        let knowsChoices = responses.contains { $0.choice != nil }
+        let classical = ClassicalAnalysis.analyse(scores, choices: knowsChoices ? examineeChoices : nil, keys: knowsChoices ? keys : nil)
         var dif: [[String: String]] = Array(repeating: [:], count: items.count)
         var comparisons: [String] = []
         let columns = Set(examineeGroups.flatMap(\.keys)).sorted()
@@ -280,7 +311,10 @@ public struct CalibrationService: Sendable {
                 id: item.id.rawValue, skill: item.skills.first?.rawValue ?? "", model: model, discrimination: a, difficulties: bs,
                 guessing: c, standardErrors: calibration.standardErrors, maxScore: maxScores[index], responses: calibration.responseCount,
                 proportion: statistics.difficulty, correctedPointBiserial: statistics.correctedPointBiserial,
-                alphaIfDeleted: statistics.alphaIfDeleted, fitRMSD: fits[index].rmsd, dif: dif[index], flags: flags
+                alphaIfDeleted: statistics.alphaIfDeleted, fitRMSD: fits[index].rmsd, dif: dif[index], flags: flags,
+                options: statistics.distractors.map {
+                    CalibrationReport.Option(id: $0.option, isKey: $0.isKey, proportion: $0.proportion, upper: $0.upperProportion, lower: $0.lowerProportion)
+                }
             )
         }
         let information = stride(from: -4.0, through: 4.0, by: 0.25).map { theta -> CalibrationReport.InformationPoint in

@@ -107,10 +107,10 @@ struct CalibrationReportWriterTests {
         let csv = CalibrationReportWriter.parametersCSV(Self.sampleReport())
         let lines = csv.split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
-        #expect(lines.first == "id,skill,model,a,se_a,b,se_b,c,se_c,max_score,responses,p,r_pbis,alpha_if_deleted,rmsd,dif,flags")
+        #expect(lines.first == "id,skill,model,a,se_a,b,se_b,c,se_c,max_score,responses,p,r_pbis,alpha_if_deleted,rmsd,dif,options,flags")
         #expect(lines[1].hasPrefix("q-easy,\"reading, writing\",2pl,1.2345,0.1111,-0.5432,0.2222,,,1,120,0.7100,0.4200,0.8000,"))
         #expect(lines[2].hasPrefix("q-guess,arithmetic,3pl,0.9000,0.1500,0.3000,0.2500,0.2000,0.0500,1,118,"))
-        #expect(lines[3] == "g-essay,arithmetic,grm,1.1000,0.1000,-1.0000;0.2500;1.5000,0.2000;0.2100;0.2200,,,3,110,0.5500,,,,,")
+        #expect(lines[3] == "g-essay,arithmetic,grm,1.1000,0.1000,-1.0000;0.2500;1.5000,0.2000;0.2100;0.2200,,,3,110,0.5500,,,,,,")
         #expect(lines[1].contains("group: a vs b: C"))
     }
 

@@ -96,6 +96,53 @@ struct CalibrationServiceTests {
         #expect(error.problems[1].message.contains("nobody scored \((2 ... top).map(String.init).joined(separator: ", ")) of \(top) on \(rubric.id.rawValue)"))
     }
 
+    @Test("a choice column is checked against the item's options and score, and feeds the distractor analysis")
+    func choices() throws {
+        let course = Self.course
+        let choiceItems = course.items.filter { if case .singleChoice = $0.content { true } else { false } }.prefix(6)
+        let other = try #require(course.items.first { if case .singleChoice = $0.content { false } else { CalibrationService.maxScore(of: $0) == 1 } })
+        guard case let .singleChoice(options, key) = choiceItems.first!.content else { return }
+        let first = choiceItems.first!.id.rawValue
+        let wrong = options.first { $0.id != key }!.id
+        let bad = """
+            examinee,item,score,choice
+            ann,\(first),1,\(key)
+            ann,\(other.id.rawValue),1,a
+            bob,\(first),1,zz
+            cy,\(first),0,\(key)
+            dee,\(first),0,
+            """
+        let error = try #require(throws: CalibrationService.InputError.self) {
+            try CalibrationService().readResponses(csv: bad, course: course)
+        }
+        #expect(error.problems.map(\.line) == [3, 4, 5])
+        #expect(error.problems[0].message.contains("not a single-choice item"))
+        #expect(error.problems[1].message.contains("'zz' is not an option of \(first)"))
+        #expect(error.problems[2].message.contains("is the key of \(first), but the score is 0"))
+
+        // One distractor of the first item is chosen by the strongest examinees: flagged.
+        var generator = SeededGenerator(seed: 9)
+        var lines = ["examinee,item,score,choice"]
+        for examinee in 0 ..< 600 {
+            let theta = Double(examinee) / 600 * 4 - 2
+            for (position, item) in choiceItems.enumerated() {
+                guard case let .singleChoice(itemOptions, itemKey) = item.content else { continue }
+                let right = generator.nextUniform() < 1 / (1 + Foundation.exp(-(theta - 0.2 * Double(position))))
+                var picked = right ? itemKey : itemOptions.filter { $0.id != itemKey }[Int(generator.nextUniform() * Double(itemOptions.count - 1))].id
+                if position == 0, theta > 0.8, generator.nextUniform() < 0.8 { picked = wrong }
+                lines.append("e\(examinee),\(item.id.rawValue),\(picked == itemKey ? 1 : 0),\(picked)")
+            }
+        }
+        let service = CalibrationService()
+        let report = try service.calibrate(course: course, responses: try service.readResponses(csv: lines.joined(separator: "\n"), course: course), at: Date())
+        let flagged = try #require(report.items.first { $0.id == first })
+        #expect(flagged.options.map(\.id) == options.map(\.id) && flagged.options.filter(\.isKey).map(\.id) == [key])
+        #expect(flagged.flags.contains { $0.contains("high scorers chose option \(wrong) ") }, "\(flagged.flags)")
+        #expect(report.items.filter { $0.id != first }.allSatisfy { !$0.flags.contains { $0.contains("high scorers chose option") } })
+        let html = CalibrationReportWriter.html(report)
+        #expect(html.contains("<strong>\(key) (key)</strong>"))
+    }
+
     @Test("an examinee in two groups of the same column is reported with both lines")
     func groupConflict() throws {
         let course = Self.course
