@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0" ..< "5.0.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // Domain types and IDs. No I/O, nothing beyond Foundation.
@@ -45,6 +47,18 @@ let package = Package(
         .target(name: "Grading", dependencies: ["CairnCore", "Curriculum"], swiftSettings: swiftSettings),
         // Item response models, ability estimation, calibration, item analysis, DIF, adaptive testing.
         .target(name: "Psychometrics", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Open Badges 3.0 credentials: the data model, VC-JWT signing and verification (ES256
+        // over swift-crypto), did:web keys, Bitstring Status Lists (GZIP through compress-nio).
+        // The only target that imports crypto.
+        .target(
+            name: "Credentials",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Tutor policy, hints, knowledge tracing, retrieval over course text.
         .target(name: "Tutoring", dependencies: ["CairnCore", "Curriculum", "Grading"], swiftSettings: swiftSettings),
         // Use cases; declares the storage, clock and hashing protocols it needs.
@@ -113,6 +127,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Credential issuing and verification throughput (scripts/bench-credentials).
+        .executableTarget(name: "credentials-bench", dependencies: ["Credentials"], path: "Benchmarks/Credentials", swiftSettings: swiftSettings),
         // Grading throughput (scripts/bench-grading); a benchmark, not a test.
         .executableTarget(
             name: "cairn-bench", dependencies: ["Grading", "Curriculum", "CairnCore"], path: "Benchmarks/Grading",
@@ -127,6 +143,7 @@ let package = Package(
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "GradingTests", dependencies: ["Grading", "Tutoring", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(name: "PsychometricsTests", dependencies: ["Psychometrics"], swiftSettings: swiftSettings),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"], swiftSettings: swiftSettings),
         .testTarget(name: "TutoringTests", dependencies: ["Tutoring", "Grading", "Curriculum", "CairnCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "AppServicesTests",

@@ -1,0 +1,251 @@
+import Crypto
+import Foundation
+
+/// One check of a verification, with why it passed or failed, in words a verifier can act on.
+public struct VerificationCheck: Codable, Sendable, Equatable {
+    public var name: String
+    public var passed: Bool
+    public var detail: String
+
+    public init(_ name: String, _ passed: Bool, _ detail: String) {
+        self.name = name
+        self.passed = passed
+        self.detail = detail
+    }
+}
+
+public struct VerificationReport: Sendable {
+    public var checks: [VerificationCheck]
+    /// The credential, once its signature checked out (nil before that).
+    public var credential: AchievementCredential?
+
+    public var isValid: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+}
+
+/// Finds the public key a JWS header's `kid` names: from the issuer's did:web document, or
+/// from a key file given offline.
+public protocol KeyResolver: Sendable {
+    func key(for kid: String) async throws -> PublicJWK?
+}
+
+/// Reads a credential's bit in a status list; nil when the list cannot be read.
+public protocol StatusResolver: Sendable {
+    func isSet(_ status: CredentialStatus) async throws -> Bool
+}
+
+/// Keys known in advance (a DID document already fetched, or `--key FILE`).
+public struct StaticKeys: KeyResolver {
+    public let keys: [String: PublicJWK]
+    /// When set, any kid is answered with this one key (a single JWK file names no kid).
+    public let only: PublicJWK?
+
+    public init(document: DIDDocument) {
+        keys = Dictionary(document.verificationMethod.map { ($0.id, $0.publicKeyJwk) }, uniquingKeysWith: { first, _ in first })
+        only = nil
+    }
+
+    public init(key: PublicJWK) {
+        keys = [:]
+        only = key
+    }
+
+    public func key(for kid: String) async throws -> PublicJWK? { only ?? keys[kid] }
+}
+
+/// Verifies VC-JWT Open Badges: every check is run and reported, not only the first to fail.
+public struct CredentialVerifier: Sendable {
+    public init() {}
+
+    public func verify(jwt: String, keys: any KeyResolver, status: (any StatusResolver)?, at now: Date = Date()) async -> VerificationReport {
+        var checks: [VerificationCheck] = []
+        let token = Self.trimmed(jwt)
+        let parts = Self.parts(token)
+        guard parts.count == 3, let headerBytes = Base64URL.decode(String(parts[0])),
+              let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes))
+        else {
+            return VerificationReport(checks: [VerificationCheck("format", false, "not a compact JWS (three base64url parts separated by dots)")], credential: nil)
+        }
+        guard header.alg == "ES256" else {
+            return VerificationReport(checks: [VerificationCheck("format", false, "signed with \(header.alg ?? "no algorithm"), not ES256")], credential: nil)
+        }
+        checks.append(VerificationCheck("format", true, "compact JWS signed with ES256"))
+
+        guard let kid = header.kid else {
+            checks.append(VerificationCheck("key", false, "the header names no key (kid)"))
+            return VerificationReport(checks: checks, credential: nil)
+        }
+        let jwk: PublicJWK?
+        do {
+            jwk = try await keys.key(for: kid)
+        } catch {
+            checks.append(VerificationCheck("key", false, "the issuer's keys could not be read for \(kid): \(error)"))
+            return VerificationReport(checks: checks, credential: nil)
+        }
+        guard let jwk else {
+            checks.append(VerificationCheck("key", false, "\(kid) is not one of the issuer's published keys"))
+            return VerificationReport(checks: checks, credential: nil)
+        }
+        guard let publicKey = jwk.signingKey else {
+            checks.append(VerificationCheck("key", false, "\(kid) is not a P-256 public key (JWK kty EC, crv P-256)"))
+            return VerificationReport(checks: checks, credential: nil)
+        }
+        checks.append(VerificationCheck("key", true, "\(kid) resolves to a P-256 key"))
+
+        guard Self.hasValidSignature(token, parts: parts, key: publicKey) else {
+            checks.append(VerificationCheck("signature", false, "the signature does not match the content: the badge was altered or signed with another key"))
+            return VerificationReport(checks: checks, credential: nil)
+        }
+        let claims: CredentialClaims
+        do {
+            guard let payload = Base64URL.decode(String(parts[1])) else { throw CredentialError.malformed("the payload is not base64url") }
+            claims = try JSONDecoder().decode(CredentialClaims.self, from: Data(payload))
+        } catch {
+            checks.append(VerificationCheck("signature", false, "signed, but the payload is not an Open Badges credential: \(error)"))
+            return VerificationReport(checks: checks, credential: nil)
+        }
+        checks.append(VerificationCheck("signature", true, "signed by \(kid)"))
+        let credential = claims.credential
+
+        let issuerDID = kid.split(separator: "#").first.map(String.init) ?? kid
+        let issuerMatches = credential.issuer.id == issuerDID && claims.iss == issuerDID
+        checks.append(VerificationCheck("issuer", issuerMatches, issuerMatches
+            ? "issued by \(credential.issuer.name) (\(issuerDID))"
+            : "the key belongs to \(issuerDID) but the credential names \(credential.issuer.id) as issuer"))
+
+        checks.append(Self.shape(credential, claims: claims))
+        checks.append(Self.dates(credential, at: now))
+
+        if let entry = credential.credentialStatus {
+            if let status {
+                do {
+                    let set = try await status.isSet(entry)
+                    checks.append(VerificationCheck("status", !set, set
+                        ? (entry.statusPurpose == "suspension" ? "suspended by the issuer" : "revoked by the issuer")
+                        : "not \(entry.statusPurpose == "suspension" ? "suspended" : "revoked") (\(entry.statusListCredential), index \(entry.statusListIndex))"))
+                } catch {
+                    checks.append(VerificationCheck("status", false, "the status list \(entry.statusListCredential) could not be read: \(error)"))
+                }
+            } else {
+                checks.append(VerificationCheck("status", false, "the status list was not checked (offline); its revocation state is unknown"))
+            }
+        }
+        return VerificationReport(checks: checks, credential: credential)
+    }
+
+    /// What the Open Badges 3.0 data model requires of an AchievementCredential, checked
+    /// property by property; the JWT claims must repeat the credential's.
+    static func shape(_ credential: AchievementCredential, claims: CredentialClaims) -> VerificationCheck {
+        var problems: [String] = []
+        if Array(credential.context.prefix(2)) != AchievementCredential.contexts {
+            problems.append("@context must start with the VC 2.0 and Open Badges 3.0 contexts, in that order")
+        }
+        if !credential.type.contains("VerifiableCredential") || !(credential.type.contains("OpenBadgeCredential") || credential.type.contains("AchievementCredential")) {
+            problems.append("type must include VerifiableCredential and OpenBadgeCredential")
+        }
+        if credential.id.isEmpty { problems.append("id is empty") }
+        if credential.name.isEmpty { problems.append("name is empty") }
+        if CredentialDate.date(credential.validFrom) == nil { problems.append("validFrom is not a date-time") }
+        if let until = credential.validUntil, CredentialDate.date(until) == nil { problems.append("validUntil is not a date-time") }
+        let achievement = credential.credentialSubject.achievement
+        if !achievement.type.contains("Achievement") || achievement.id.isEmpty || achievement.name.isEmpty {
+            problems.append("credentialSubject.achievement needs an id, a name and the type Achievement")
+        }
+        if !credential.credentialSubject.type.contains("AchievementSubject") { problems.append("credentialSubject.type must include AchievementSubject") }
+        if credential.credentialSubject.id == nil, credential.credentialSubject.identifier?.isEmpty ?? true {
+            problems.append("credentialSubject needs an id or an identifier")
+        }
+        if claims.jti != credential.id { problems.append("jti differs from the credential's id") }
+        if let from = CredentialDate.date(credential.validFrom), claims.nbf != Int(from.timeIntervalSince1970) {
+            problems.append("nbf differs from validFrom")
+        }
+        return problems.isEmpty
+            ? VerificationCheck("schema", true, "an Open Badges 3.0 AchievementCredential with every required property")
+            : VerificationCheck("schema", false, problems.joined(separator: "; "))
+    }
+
+    static func dates(_ credential: AchievementCredential, at now: Date) -> VerificationCheck {
+        guard let from = CredentialDate.date(credential.validFrom) else { return VerificationCheck("dates", false, "validFrom is not a date-time") }
+        if now < from { return VerificationCheck("dates", false, "not valid until \(credential.validFrom)") }
+        if let until = credential.validUntil.flatMap(CredentialDate.date), now >= until {
+            return VerificationCheck("dates", false, "expired on \(credential.validUntil ?? "")")
+        }
+        return VerificationCheck("dates", true, "valid from \(credential.validFrom)" + (credential.validUntil.map { " until \($0)" } ?? ", no expiry"))
+    }
+
+    /// ES256: the signature (r ‖ s, 64 bytes) over SHA-256 of `header.payload` as sent.
+    static func hasValidSignature(_ token: String, parts: [Substring], key: P256.Signing.PublicKey) -> Bool {
+        guard parts.count == 3, let bytes = Base64URL.decode(String(parts[2])), bytes.count == 64,
+              let signature = try? P256.Signing.ECDSASignature(rawRepresentation: bytes)
+        else { return false }
+        let signingInput = Data(token.utf8.prefix(parts[0].utf8.count + 1 + parts[1].utf8.count))
+        return key.isValidSignature(signature, for: signingInput)
+    }
+
+    /// The token without surrounding white space (a pasted token often ends in a newline);
+    /// cheap when there is none, which is the usual case.
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.utf8.first, let last = text.utf8.last,
+              first <= 0x20 || last <= 0x20
+        else { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The dot-separated parts of a compact JWS, split on its UTF-8 bytes.
+    static func parts(_ token: String) -> [Substring] {
+        var parts: [Substring] = []
+        var start = token.utf8.startIndex
+        var index = start
+        while index != token.utf8.endIndex {
+            if token.utf8[index] == UInt8(ascii: ".") {
+                parts.append(Substring(token.utf8[start ..< index]))
+                start = token.utf8.index(after: index)
+            }
+            index = token.utf8.index(after: index)
+        }
+        parts.append(Substring(token.utf8[start ..< token.utf8.endIndex]))
+        return parts
+    }
+
+    struct Header: Decodable {
+        var alg: String?
+        var kid: String?
+        var typ: String?
+    }
+
+    /// The credential inside a JWT, without checking anything (for display before verifying).
+    public static func unverifiedCredential(_ jwt: String) throws -> AchievementCredential {
+        let parts = parts(trimmed(jwt))
+        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])) else {
+            throw CredentialError.malformed("not a compact JWS")
+        }
+        do {
+            return try JSONDecoder().decode(AchievementCredential.self, from: Data(payload))
+        } catch {
+            throw CredentialError.malformed("the payload is not an Open Badges credential: \(error)")
+        }
+    }
+}
+
+/// Reads status lists from their VC-JWTs, verified with the issuer's keys.
+public struct StatusListReader: Sendable {
+    public init() {}
+
+    /// The bit at `entry`'s index in the list carried by `jwt`, after checking its signature.
+    public func isSet(_ entry: CredentialStatus, listJWT jwt: String, keys: any KeyResolver) async throws -> Bool {
+        let parts = CredentialVerifier.parts(CredentialVerifier.trimmed(jwt))
+        guard parts.count == 3, let headerBytes = Base64URL.decode(String(parts[0])),
+              let header = try? JSONDecoder().decode(CredentialVerifier.Header.self, from: Data(headerBytes)), let kid = header.kid,
+              let jwk = try await keys.key(for: kid), let publicKey = jwk.signingKey
+        else { throw CredentialError.malformed("the status list is not a VC-JWT signed with a published key") }
+        let token = CredentialVerifier.trimmed(jwt)
+        guard CredentialVerifier.hasValidSignature(token, parts: parts, key: publicKey), let payload = Base64URL.decode(String(parts[1])) else {
+            throw CredentialError.malformed("the status list's signature does not match its content")
+        }
+        let claims = try JSONDecoder().decode(StatusListClaims.self, from: Data(payload))
+        guard claims.credential.credentialSubject.statusPurpose == entry.statusPurpose else {
+            throw CredentialError.malformed("the list is for \(claims.credential.credentialSubject.statusPurpose), the entry for \(entry.statusPurpose)")
+        }
+        guard let index = Int(entry.statusListIndex) else { throw CredentialError.malformed("statusListIndex is not a number") }
+        return try StatusBitstring(encoded: claims.credential.credentialSubject.encodedList)[index]
+    }
+}
