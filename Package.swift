@@ -70,6 +70,7 @@ let package = Package(
                 "Grading",
                 "Tutoring",
                 "Psychometrics",
+                "Credentials",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -98,6 +99,7 @@ let package = Package(
                 "Tutoring",
                 "AppServices",
                 "Storage",
+                "Credentials",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -148,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "AppServicesTests",
             dependencies: [
-                "AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "Psychometrics", "CairnCore",
+                "AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "Psychometrics", "CairnCore", "Credentials",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -96,7 +96,8 @@ try:
     print("sign up and enrol")
     driver.get(BASE + "/signup?next=/courses/exam-course")
     driver.find_element(By.ID, "name").send_keys("Sam Examinee")
-    driver.find_element(By.ID, "email").send_keys(f"examinee-{int(time.time() * 1000)}@example.org")
+    sam_email = f"examinee-{int(time.time() * 1000)}@example.org"
+    driver.find_element(By.ID, "email").send_keys(sam_email)
     driver.find_element(By.ID, "password").send_keys("an exam password")
     click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
     check(driver.current_url.endswith("/courses/exam-course"), "after sign-up the course page opens")
@@ -191,6 +192,42 @@ try:
     check(not any(prompt in " ".join(page.split()) for prompt in KEYS), "the result shows no item")
     check(not any(KEYS[p][0] in page for p in KEYS), "the result shows no key")
     shot(driver, "33-exam-result")
+
+    print("the badge")
+    check("You have earned the badge" in result, "the result says the badge is earned")
+    badge_link = driver.find_element(By.LINK_TEXT, "See and share your badge").get_attribute("href")
+    result_url = driver.current_url
+    driver.delete_all_cookies()
+    driver.get(badge_link)
+    check("/badges/" in driver.current_url and "Log in" in driver.page_source, "the badge page opens with nobody signed in")
+    verification = driver.find_element(By.CSS_SELECTOR, ".verification").text
+    check("Verified: this badge is authentic and in force." in verification, f"the page verifies the badge live ({verification.splitlines()[0]!r})")
+    check("Sam Examinee" in driver.page_source and "examinee-" not in driver.page_source, "it names the earner but not their e-mail address")
+    check(all(skill in driver.page_source for skill in ("Reading outputs", "Checking claims")), "it lists the skills")
+    linkedin = driver.find_element(By.LINK_TEXT, "Add to LinkedIn profile").get_attribute("href")
+    check(linkedin.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME"), "it offers an add-to-LinkedIn link")
+    shot(driver, "35-badge-page")
+    import json as jsonlib
+    import urllib.request
+    jwt = urllib.request.urlopen(badge_link + ".jwt").read().decode()
+    check(jwt.count(".") == 2, "the badge downloads as a VC-JWT")
+    credential = jsonlib.loads(urllib.request.urlopen(badge_link + ".json").read())
+    check(credential["@context"][:2] == ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+          "the JSON download is an Open Badges 3.0 credential")
+    did = jsonlib.loads(urllib.request.urlopen(BASE + "/.well-known/did.json").read())
+    check(did["id"].startswith("did:web:") and did["verificationMethod"][0]["publicKeyJwk"]["crv"] == "P-256", "the issuer's key is published as did:web")
+    request = urllib.request.Request(BASE + "/api/v1/verify", data=jsonlib.dumps({"jwt": jwt}).encode(), headers={"Content-Type": "application/json"})
+    verified = jsonlib.loads(urllib.request.urlopen(request).read())
+    check(verified["valid"] and [c["name"] for c in verified["checks"]] == ["format", "key", "signature", "issuer", "schema", "dates", "status"],
+          "POST /api/v1/verify runs every check and passes")
+    forged = jwt.split(".")
+    forged[1] = forged[1][:-4] + ("AAAA" if forged[1][-4:] != "AAAA" else "BBBB")
+    request = urllib.request.Request(BASE + "/api/v1/verify", data=jsonlib.dumps({"jwt": ".".join(forged)}).encode(), headers={"Content-Type": "application/json"})
+    check(not jsonlib.loads(urllib.request.urlopen(request).read())["valid"], "a tampered badge fails verification")
+    driver.get(BASE + "/login?next=" + result_url.replace(BASE, ""))
+    driver.find_element(By.ID, "email").send_keys(sam_email)
+    driver.find_element(By.ID, "password").send_keys("an exam password")
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
 
     session_id = driver.current_url.rstrip("/").split("/")[-1]
     logged = events(session_id)

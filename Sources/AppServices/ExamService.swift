@@ -68,11 +68,17 @@ public struct ExamService: Sendable {
     let clock: Clock
     let grader: Grader
     let plans: [CourseID: ExamPlan]
+    /// Issues the badge when a sitting is passed; nil issues none (tests of exams alone).
+    let badges: BadgeService?
 
-    public init(catalog: CatalogService, learning: LearningService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system) {
+    public init(
+        catalog: CatalogService, learning: LearningService, store: any CairnStore, badges: BadgeService? = nil, grader: Grader = Grader(),
+        clock: Clock = .system
+    ) {
         self.catalog = catalog
         self.learning = learning
         self.store = store
+        self.badges = badges
         self.grader = grader
         self.clock = clock
         plans = Dictionary(uniqueKeysWithValues: catalog.courses.map { ($0.id, ExamPlan(course: $0)) })
@@ -415,7 +421,16 @@ public struct ExamService: Sendable {
             }
         }
         // Whoever finished it first, the stored sitting is the one to show.
-        return try await store.examSession(id: session.id) ?? session
+        let finished = try await store.examSession(id: session.id) ?? session
+        // A pass earns the badge now. Issuing is idempotent per sitting, so if it fails here
+        // (say the database was busy) the result page issues it when it is next shown.
+        if finished.result?.passed == true { _ = try? await badges?.issue(for: finished) }
+        return finished
+    }
+
+    /// The badge a sitting earned, issuing it if that has not happened yet.
+    public func badge(for session: ExamSession) async throws -> IssuedBadge? {
+        try await badges?.issue(for: session)
     }
 
     /// The result: each item counts equally (a partly right answer counts its fraction),

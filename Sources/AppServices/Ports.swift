@@ -144,6 +144,88 @@ public protocol ExamRepository: Sendable {
     func adaptiveExposure(course: CourseID) async throws -> (sessions: Int, shown: [InteractionID: Int])
 }
 
+/// An issuer signing key as stored. The private key never leaves the server.
+public struct StoredIssuerKey: Sendable, Equatable {
+    /// `key-1`, `key-2`, …: the fragment of the key's did:web identifier.
+    public var name: String
+    public var privateKeyPEM: String
+    public var createdAt: Date
+    /// Set when a newer key took over signing; the key stays published so old badges verify.
+    public var retiredAt: Date?
+
+    public init(name: String, privateKeyPEM: String, createdAt: Date, retiredAt: Date? = nil) {
+        self.name = name
+        self.privateKeyPEM = privateKeyPEM
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+    }
+}
+
+/// A badge Cairn issued: the signed credential and what Cairn keeps about it.
+public struct IssuedBadge: Sendable, Equatable {
+    /// The last part of the credential's URL (`/badges/ID`).
+    public var id: String
+    public var userID: UserID
+    public var courseID: CourseID
+    /// The exam sitting it was earned in; nil when awarded by hand.
+    public var examSessionID: ExamSessionID?
+    /// The credential's bit in the revocation and suspension lists.
+    public var statusIndex: Int
+    /// The credential as JSON, and signed as a VC-JWT.
+    public var json: String
+    public var jwt: String
+    public var keyName: String
+    public var awardedAt: Date
+    public var validUntil: Date?
+    public var revokedAt: Date?
+    public var revocationReason: String?
+    public var suspendedAt: Date?
+    public var suspensionReason: String?
+
+    public init(
+        id: String, userID: UserID, courseID: CourseID, examSessionID: ExamSessionID?, statusIndex: Int, json: String, jwt: String,
+        keyName: String, awardedAt: Date, validUntil: Date?, revokedAt: Date? = nil, revocationReason: String? = nil,
+        suspendedAt: Date? = nil, suspensionReason: String? = nil
+    ) {
+        self.id = id
+        self.userID = userID
+        self.courseID = courseID
+        self.examSessionID = examSessionID
+        self.statusIndex = statusIndex
+        self.json = json
+        self.jwt = jwt
+        self.keyName = keyName
+        self.awardedAt = awardedAt
+        self.validUntil = validUntil
+        self.revokedAt = revokedAt
+        self.revocationReason = revocationReason
+        self.suspendedAt = suspendedAt
+        self.suspensionReason = suspensionReason
+    }
+}
+
+/// Issuer keys and issued badges.
+public protocol CredentialRepository: Sendable {
+    /// Every key ever used, oldest first.
+    func issuerKeys() async throws -> [StoredIssuerKey]
+    /// Adds a key; a name already taken is a `StoreError.conflict` (two nodes raced).
+    func insertIssuerKey(_ key: StoredIssuerKey) async throws
+    func retireIssuerKey(name: String, at date: Date) async throws
+    /// The next unused status list index.
+    func nextStatusIndex() async throws -> Int
+    /// Stores a badge; a second badge for the same exam sitting is a `StoreError.conflict`.
+    func insertBadge(_ badge: IssuedBadge) async throws
+    func badge(id: String) async throws -> IssuedBadge?
+    func badge(examSession: ExamSessionID) async throws -> IssuedBadge?
+    /// The learner's badges, newest first.
+    func badges(user: UserID) async throws -> [IssuedBadge]
+    /// Revokes (for good) or suspends (reversibly, `suspended: false` lifts it), with a reason.
+    func setRevoked(badge id: String, at date: Date, reason: String) async throws
+    func setSuspended(badge id: String, suspended: Bool, at date: Date, reason: String?) async throws
+    /// The status indexes of revoked badges, or of suspended ones.
+    func statusIndexes(revoked: Bool) async throws -> [Int]
+}
+
 /// An answered exam response with what calibration needs to know of its sitting.
 public struct StoredExamResponse: Sendable, Equatable {
     public var response: ExamResponse
@@ -172,7 +254,7 @@ public struct AttemptTally: Sendable, Equatable {
 /// Everything AppServices stores, with transactions: a use case that writes more than
 /// one row runs inside `transaction` so that a failure leaves nothing half-written.
 public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository, LearningRepository,
-    ExamRepository {
+    ExamRepository, CredentialRepository {
     func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T
     /// Cheap round trip for readiness checks.
     func ping() async throws

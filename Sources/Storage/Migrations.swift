@@ -235,6 +235,38 @@ public enum Migrations {
             """,
             "CREATE INDEX exam_events_session ON exam_events(session_id, seq)",
         ]),
+        // Open Badges: the issuer's signing keys and every badge issued. A badge's bit in
+        // the status lists is its status_index; one badge per exam sitting at most.
+        Migration(version: 12, name: "create issuer keys and badges", statements: [
+            """
+            CREATE TABLE issuer_keys (
+                name TEXT PRIMARY KEY,
+                private_key TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                retired_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE badges (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                course_id TEXT NOT NULL,
+                exam_session_id TEXT REFERENCES exam_sessions(id),
+                status_index INTEGER NOT NULL UNIQUE,
+                json TEXT NOT NULL,
+                jwt TEXT NOT NULL,
+                key_name TEXT NOT NULL,
+                awarded_at BIGINT NOT NULL,
+                valid_until BIGINT,
+                revoked_at BIGINT,
+                revocation_reason TEXT,
+                suspended_at BIGINT,
+                suspension_reason TEXT
+            )
+            """,
+            "CREATE INDEX badges_learner ON badges(user_id, awarded_at)",
+            "CREATE UNIQUE INDEX badges_one_per_sitting ON badges(exam_session_id) WHERE exam_session_id IS NOT NULL",
+        ]),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

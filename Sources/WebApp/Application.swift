@@ -32,6 +32,7 @@ public struct CairnEnvironment: Sendable {
     public let courses: CatalogService
     public let learning: LearningService
     public let exams: ExamService
+    public let badges: BadgeService
 
     /// Opens the database, applies migrations and (when `loadCourses`) loads and validates
     /// the courses. Throws `StartupError` with a clear message when either fails.
@@ -59,11 +60,13 @@ public struct CairnEnvironment: Sendable {
         let hasher = BcryptHasher(cost: UInt8(clamping: config.bcryptCost))
         let courses = CatalogService(catalog: catalog, store: store)
         let learning = LearningService(catalog: courses, store: store)
+        let badges = BadgeService(catalog: courses, store: store, baseURL: config.publicURL ?? "http://\(config.host):\(config.port)")
         return CairnEnvironment(
             config: config, database: database, catalog: catalog,
             accounts: AccountService(store: store, hasher: hasher),
             courses: courses, learning: learning,
-            exams: ExamService(catalog: courses, learning: learning, store: store)
+            exams: ExamService(catalog: courses, learning: learning, store: store, badges: badges),
+            badges: badges
         )
     }
 }
@@ -136,6 +139,7 @@ func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<
     OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
     PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
     ExamRoutes(environment: environment, templates: templates).add(to: router)
+    BadgeRoutes(environment: environment, templates: templates).add(to: router)
     APIRoutes(environment: environment, cookies: cookies).add(to: router)
     allowedMethods.load(router.routes)
     return router

@@ -99,7 +99,9 @@ struct ExamRoutes {
             let (session, _) = try await exams.sitting(ExamSessionID(rawValue: try context.parameters.require("session")), user: user.id)
             guard session.courseID == courseID, session.status != .active else { throw AppError.notFound("That exam result") }
             let overview = try await exams.overview(course: courseID, user: user.id)
-            return templates.response(resultPage(session, overview: overview, user: user), template: "exam-result")
+            var page = resultPage(session, overview: overview, user: user)
+            page.badgeHref = try await exams.badge(for: session).map { "/badges/\($0.id)" }
+            return templates.response(page, template: "exam-result")
         }
     }
 
@@ -217,7 +219,7 @@ struct ExamRoutes {
         case .available: next = "You can take the exam again now."
         case let .coolingDown(until): next = "You can take the exam again from \(Self.date(until)) (\(overview.attemptsLeft) of \(overview.attemptsAllowed) attempts left)."
         case .noAttemptsLeft: next = "You have used all \(overview.attemptsAllowed) attempts."
-        case .passed: next = "This result qualifies you for the badge: \(course.credential.title)."
+        case .passed: next = "You have earned the badge: \(course.credential.title)."
         default: next = ""
         }
         return ExamResultPage(
@@ -311,6 +313,7 @@ struct ExamResultPage {
     let reason: String
     let areas: [AreaView]
     let next: String
+    var badgeHref: String? = nil
 }
 
 struct AreaView {

@@ -1,0 +1,213 @@
+import CairnCore
+import Credentials
+import Curriculum
+import Foundation
+
+/// Open Badges: issuing a signed credential when a learner passes, the issuer's published
+/// keys, the revocation list, and verification against them.
+public struct BadgeService: Sendable {
+    /// How long verifiers may cache the revocation list: a revocation shows within this.
+    public static let statusListTTL: TimeInterval = 300
+
+    let catalog: CatalogService
+    let store: any CairnStore
+    let clock: Clock
+    public let identity: IssuerIdentity
+    let issuerName: String
+
+    public init(catalog: CatalogService, store: any CairnStore, baseURL: String, issuerName: String = "Cairn", clock: Clock = .system) {
+        self.catalog = catalog
+        self.store = store
+        self.clock = clock
+        identity = IssuerIdentity(baseURL: baseURL)
+        self.issuerName = issuerName
+    }
+
+    public var revocationListURL: String { identity.baseURL + "/status/revocation" }
+    public func badgeURL(_ id: String) -> String { identity.baseURL + "/badges/" + id }
+
+    // MARK: keys
+
+    /// The key new badges are signed with, creating the first one on first use.
+    public func signingKey() async throws -> IssuerKey {
+        let keys = try await store.issuerKeys()
+        if let active = keys.last(where: { $0.retiredAt == nil }) { return try IssuerKey(name: active.name, pem: active.privateKeyPEM) }
+        return try await addKey(after: keys)
+    }
+
+    /// Retires the signing key and makes a new one: new badges are signed with it, and the
+    /// old key stays published so the badges it signed still verify.
+    @discardableResult
+    public func rotateKey() async throws -> String {
+        let keys = try await store.issuerKeys()
+        for key in keys where key.retiredAt == nil { try await store.retireIssuerKey(name: key.name, at: clock.now()) }
+        return try await addKey(after: keys).name
+    }
+
+    func addKey(after keys: [StoredIssuerKey]) async throws -> IssuerKey {
+        let number = (keys.compactMap { Int($0.name.dropFirst("key-".count)) }.max() ?? 0) + 1
+        let key = IssuerKey.generate(name: "key-\(number)")
+        do {
+            try await store.insertIssuerKey(StoredIssuerKey(name: key.name, privateKeyPEM: key.pem, createdAt: clock.now()))
+            return key
+        } catch StoreError.conflict {
+            // Another node made it at the same moment: use theirs.
+            guard let theirs = try await store.issuerKeys().last(where: { $0.retiredAt == nil }) else { throw StoreError.unavailable("no issuer key") }
+            return try IssuerKey(name: theirs.name, pem: theirs.privateKeyPEM)
+        }
+    }
+
+    /// The did:web document: every key ever used.
+    public func didDocument() async throws -> DIDDocument {
+        _ = try await signingKey()
+        let keys = try await store.issuerKeys().map { stored -> (name: String, jwk: PublicJWK) in
+            let key = try IssuerKey(name: stored.name, pem: stored.privateKeyPEM)
+            return (stored.name, key.publicJWK(kid: identity.keyID(stored.name)))
+        }
+        return DIDDocument(identity: identity, keys: keys)
+    }
+
+    public func publicKey(name: String) async throws -> PublicJWK? {
+        guard let stored = try await store.issuerKeys().first(where: { $0.name == name }) else { return nil }
+        return try IssuerKey(name: stored.name, pem: stored.privateKeyPEM).publicJWK(kid: identity.keyID(name))
+    }
+
+    // MARK: issuing
+
+    /// The badge for a passed exam sitting, issued once: asking again returns the same badge.
+    @discardableResult
+    public func issue(for session: ExamSession) async throws -> IssuedBadge? {
+        guard session.result?.passed == true else { return nil }
+        if let existing = try await store.badge(examSession: session.id) { return existing }
+        let course = try catalog.course(session.courseID)
+        do {
+            return try await issue(course: course, user: session.userID, session: session)
+        } catch StoreError.conflict {
+            return try await store.badge(examSession: session.id)
+        }
+    }
+
+    /// Issues the course's badge to a learner: on passing, or awarded by hand (no sitting).
+    public func issue(course: Course, user userID: UserID, session: ExamSession?) async throws -> IssuedBadge {
+        guard let user = try await store.user(id: userID) else { throw AppError.notFound("That learner") }
+        let key = try await signingKey()
+        let signer = CredentialSigner(identity: identity, key: key)
+        let now = clock.now()
+        let id = UUID().uuidString.lowercased()
+        let definition = course.credential
+        let validUntil = definition.validForDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
+        return try await store.transaction { store in
+            let index = try await store.nextStatusIndex()
+            let credential = credential(
+                id: id, course: course, email: user.email.value, session: session, awarded: now, validUntil: validUntil, statusIndex: index
+            )
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let badge = IssuedBadge(
+                id: id, userID: userID, courseID: course.id, examSessionID: session?.id, statusIndex: index,
+                json: String(decoding: try encoder.encode(credential), as: UTF8.self), jwt: try signer.sign(credential),
+                keyName: key.name, awardedAt: now, validUntil: validUntil
+            )
+            try await store.insertBadge(badge)
+            return badge
+        }
+    }
+
+    func credential(
+        id: String, course: Course, email: String, session: ExamSession?, awarded: Date, validUntil: Date?, statusIndex: Int
+    ) -> AchievementCredential {
+        let base = identity.baseURL
+        let issuer = Profile(id: identity.did, name: issuerName, url: base, description: "Open learning and certification for job-ready AI skills.")
+        let definition = course.credential
+        let skills = definition.skills.isEmpty ? course.skills.map(\.id) : definition.skills
+        let alignments = skills.compactMap(course.skill).map { skill in
+            Alignment(
+                targetName: skill.title, targetUrl: "\(base)/courses/\(course.id.rawValue)#skill-\(skill.id.rawValue)",
+                targetDescription: skill.description, targetType: "ceterms:Skill", targetCode: skill.id.rawValue
+            )
+        }
+        let resultID = "\(base)/courses/\(course.id.rawValue)#exam-result"
+        let achievement = Achievement(
+            id: "\(base)/courses/\(course.id.rawValue)#credential-\(definition.id.rawValue)", achievementType: "Badge",
+            name: definition.title, description: definition.description, criteria: Criteria(narrative: definition.criteria),
+            image: nil, creator: issuer, alignment: alignments,
+            resultDescription: [ResultDescription(
+                id: resultID, name: "\(course.title) exam", resultType: "Percent", valueMin: "0", valueMax: "100",
+                requiredValue: String(course.exam.passPercent)
+            )]
+        )
+        let outcome = session?.result
+        let evidence: [Evidence] = if let outcome, let session {
+            [Evidence(
+                id: nil, name: "\(course.title) exam", description: nil,
+                narrative: "Passed the \(course.title) exam (course version \(session.courseVersion)) on \(CredentialDate.string(session.finishedAt ?? awarded)): "
+                    + "\(outcome.answered) items answered, \(outcome.percent)% of the marks"
+                    + (session.mode == .adaptive ? ", adaptive exam decided on the ability scale." : "."),
+                genre: "Exam"
+            )]
+        } else {
+            [Evidence(id: nil, name: "Awarded by an administrator", description: nil, narrative: "Awarded by a Cairn administrator.", genre: "Assessment")]
+        }
+        return AchievementCredential(
+            id: badgeURL(id), issuer: issuer, validFrom: CredentialDate.string(awarded), validUntil: validUntil.map(CredentialDate.string),
+            awardedDate: CredentialDate.string(awarded), name: definition.title, description: definition.description, image: nil,
+            credentialSubject: AchievementSubject(
+                identifier: [IdentityHash.email(email, salt: IdentityHash.newSalt())], achievement: achievement,
+                result: outcome.map { [Result(resultDescription: resultID, value: String($0.percent), status: nil)] }
+            ),
+            evidence: evidence,
+            credentialStatus: CredentialStatus(statusListCredential: revocationListURL, purpose: "revocation", index: statusIndex)
+        )
+    }
+
+    // MARK: reading and checking
+
+    public func badge(id: String) async throws -> IssuedBadge {
+        guard let badge = try await store.badge(id: id) else { throw AppError.notFound("That badge") }
+        return badge
+    }
+
+    public func badges(user: UserID) async throws -> [IssuedBadge] { try await store.badges(user: user) }
+
+    /// The name the earner goes by, for the public page (never the e-mail address).
+    public func earner(of badge: IssuedBadge) async throws -> String? {
+        try await store.user(id: badge.userID)?.displayName
+    }
+
+    public func revoke(id: String, reason: String) async throws {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw AppError.invalidField(field: "reason", message: "Say why the badge is revoked; the reason is kept.") }
+        _ = try await badge(id: id)
+        try await store.setRevoked(badge: id, at: clock.now(), reason: reason)
+    }
+
+    /// The revocation list, signed: what verifiers read.
+    public func revocationListJWT() async throws -> String {
+        var bits = StatusBitstring()
+        for index in try await store.statusIndexes(revoked: true) { bits[index] = true }
+        let list = try StatusListCredential(
+            id: revocationListURL, issuer: identity.did, purpose: "revocation", bits: bits, validFrom: clock.now(),
+            ttl: Int(Self.statusListTTL * 1000)
+        )
+        return try CredentialSigner(identity: identity, key: try await signingKey()).sign(list)
+    }
+
+    /// Every check, against this server's own keys and revocation list: what the badge page shows.
+    public func verify(jwt: String) async throws -> VerificationReport {
+        let keys = StaticKeys(document: try await didDocument())
+        let status = LocalStatus(service: self, keys: keys)
+        return await CredentialVerifier().verify(jwt: jwt, keys: keys, status: status, at: clock.now())
+    }
+
+    struct LocalStatus: StatusResolver {
+        let service: BadgeService
+        let keys: StaticKeys
+
+        func isSet(_ status: CredentialStatus) async throws -> Bool {
+            guard status.statusListCredential == service.revocationListURL else {
+                throw CredentialError.malformed("\(status.statusListCredential) is not a list this server publishes")
+            }
+            return try await StatusListReader().isSet(status, listJWT: try await service.revocationListJWT(), keys: keys)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import AppServices
+import CairnCore
+import Foundation
+import SQLKit
+
+struct IssuerKeyRow: Codable {
+    var name: String
+    var private_key: String
+    var created_at: Int64
+    var retired_at: Int64?
+
+    func domain() -> StoredIssuerKey {
+        StoredIssuerKey(
+            name: name, privateKeyPEM: private_key, createdAt: Date(epochMilliseconds: created_at),
+            retiredAt: retired_at.map(Date.init(epochMilliseconds:))
+        )
+    }
+}
+
+struct BadgeRow: Codable {
+    var id: String
+    var user_id: String
+    var course_id: String
+    var exam_session_id: String?
+    var status_index: Int
+    var json: String
+    var jwt: String
+    var key_name: String
+    var awarded_at: Int64
+    var valid_until: Int64?
+    var revoked_at: Int64?
+    var revocation_reason: String?
+    var suspended_at: Int64?
+    var suspension_reason: String?
+
+    init(_ badge: IssuedBadge) {
+        id = badge.id
+        user_id = badge.userID.rawValue
+        course_id = badge.courseID.rawValue
+        exam_session_id = badge.examSessionID?.rawValue
+        status_index = badge.statusIndex
+        json = badge.json
+        jwt = badge.jwt
+        key_name = badge.keyName
+        awarded_at = badge.awardedAt.epochMilliseconds
+        valid_until = badge.validUntil?.epochMilliseconds
+        revoked_at = badge.revokedAt?.epochMilliseconds
+        revocation_reason = badge.revocationReason
+        suspended_at = badge.suspendedAt?.epochMilliseconds
+        suspension_reason = badge.suspensionReason
+    }
+
+    func domain() -> IssuedBadge {
+        IssuedBadge(
+            id: id, userID: UserID(rawValue: user_id), courseID: CourseID(rawValue: course_id),
+            examSessionID: exam_session_id.map(ExamSessionID.init(rawValue:)), statusIndex: status_index, json: json, jwt: jwt,
+            keyName: key_name, awardedAt: Date(epochMilliseconds: awarded_at), validUntil: valid_until.map(Date.init(epochMilliseconds:)),
+            revokedAt: revoked_at.map(Date.init(epochMilliseconds:)), revocationReason: revocation_reason,
+            suspendedAt: suspended_at.map(Date.init(epochMilliseconds:)), suspensionReason: suspension_reason
+        )
+    }
+}
+
+extension SQLStore {
+    public func issuerKeys() async throws -> [StoredIssuerKey] {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM issuer_keys ORDER BY created_at, name").all(decoding: IssuerKeyRow.self).map { $0.domain() }
+        }
+    }
+
+    public func insertIssuerKey(_ key: StoredIssuerKey) async throws {
+        let row = IssuerKeyRow(
+            name: key.name, private_key: key.privateKeyPEM, created_at: key.createdAt.epochMilliseconds,
+            retired_at: key.retiredAt?.epochMilliseconds
+        )
+        try await withDatabase { db in try await db.insert(into: "issuer_keys").model(row).run() }
+    }
+
+    public func retireIssuerKey(name: String, at date: Date) async throws {
+        try await withDatabase { db in
+            try await db.raw("UPDATE issuer_keys SET retired_at = \(bind: date.epochMilliseconds) WHERE name = \(bind: name) AND retired_at IS NULL").run()
+        }
+    }
+
+    public func nextStatusIndex() async throws -> Int {
+        struct Next: Decodable { var next: Int? }
+        return try await withDatabase { db in
+            try await db.raw("SELECT MAX(status_index) + 1 AS next FROM badges").first(decoding: Next.self)?.next ?? 0
+        }
+    }
+
+    public func insertBadge(_ badge: IssuedBadge) async throws {
+        let row = BadgeRow(badge)
+        try await withDatabase { db in try await db.insert(into: "badges").model(row).run() }
+    }
+
+    public func badge(id: String) async throws -> IssuedBadge? {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM badges WHERE id = \(bind: id)").first(decoding: BadgeRow.self)?.domain()
+        }
+    }
+
+    public func badge(examSession: ExamSessionID) async throws -> IssuedBadge? {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM badges WHERE exam_session_id = \(bind: examSession.rawValue)").first(decoding: BadgeRow.self)?.domain()
+        }
+    }
+
+    public func badges(user: UserID) async throws -> [IssuedBadge] {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM badges WHERE user_id = \(bind: user.rawValue) ORDER BY awarded_at DESC, id")
+                .all(decoding: BadgeRow.self).map { $0.domain() }
+        }
+    }
+
+    public func setRevoked(badge id: String, at date: Date, reason: String) async throws {
+        try await withDatabase { db in
+            try await db.raw("""
+                UPDATE badges SET revoked_at = \(bind: date.epochMilliseconds), revocation_reason = \(bind: reason)
+                WHERE id = \(bind: id) AND revoked_at IS NULL
+                """).run()
+        }
+    }
+
+    public func setSuspended(badge id: String, suspended: Bool, at date: Date, reason: String?) async throws {
+        try await withDatabase { db in
+            if suspended {
+                try await db.raw("""
+                    UPDATE badges SET suspended_at = \(bind: date.epochMilliseconds), suspension_reason = \(bind: reason) WHERE id = \(bind: id)
+                    """).run()
+            } else {
+                try await db.raw("UPDATE badges SET suspended_at = NULL, suspension_reason = NULL WHERE id = \(bind: id)").run()
+            }
+        }
+    }
+
+    public func statusIndexes(revoked: Bool) async throws -> [Int] {
+        struct Index: Decodable { var status_index: Int }
+        return try await withReader { db in
+            let column = revoked ? "revoked_at" : "suspended_at"
+            return try await db.raw("SELECT status_index FROM badges WHERE \(unsafeRaw: column) IS NOT NULL ORDER BY status_index")
+                .all(decoding: Index.self).map(\.status_index)
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import AppServices
+import CairnCore
+import Credentials
+import Curriculum
+import Foundation
+import Hummingbird
+
+/// Badges and what anyone needs to check them: the public badge page, the credential as
+/// JSON and as a VC-JWT, the issuer's did:web document and keys, the revocation list, the
+/// verification API, and the learner's own wallet page.
+struct BadgeRoutes {
+    let environment: CairnEnvironment
+    let templates: Templates
+
+    var badges: BadgeService { environment.badges }
+    var courses: CatalogService { environment.courses }
+
+    func add(to router: Router<CairnRequestContext>) {
+        router.get("/.well-known/did.json") { _, _ in
+            try Self.json(try await badges.didDocument(), type: "application/did+json", maxAge: 300)
+        }
+        router.get("/keys/:file") { _, context in
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".json"), let jwk = try await badges.publicKey(name: String(file.dropLast(5))) else {
+                throw AppError.notFound("That key")
+            }
+            return try Self.json(jwk, type: "application/jwk+json", maxAge: 3600)
+        }
+        router.get("/status/revocation") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "application/vc+jwt", .cacheControl: "public, max-age=\(Int(BadgeService.statusListTTL))"],
+                body: .init(byteBuffer: ByteBuffer(string: try await badges.revocationListJWT()))
+            )
+        }
+        router.get("/badges/:file") { _, context in
+            let file = try context.parameters.require("file")
+            if file.hasSuffix(".jwt") {
+                let badge = try await badges.badge(id: String(file.dropLast(4)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/vc+jwt", .contentDisposition: "attachment; filename=\"badge-\(badge.id).jwt\""],
+                    body: .init(byteBuffer: ByteBuffer(string: badge.jwt))
+                )
+            }
+            if file.hasSuffix(".json") {
+                let badge = try await badges.badge(id: String(file.dropLast(5)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/vc+ld+json", .contentDisposition: "attachment; filename=\"badge-\(badge.id).json\""],
+                    body: .init(byteBuffer: ByteBuffer(string: badge.json))
+                )
+            }
+            let badge = try await badges.badge(id: file)
+            return templates.response(try await page(badge, viewer: context.identity), template: "badge")
+        }
+        router.get("/me/badges") { _, context in
+            let user = try context.requireUser()
+            let owned = try await badges.badges(user: user.id)
+            let cards = owned.map { badge in
+                WalletCard(title: (try? courses.course(badge.courseID))?.credential.title ?? badge.courseID.rawValue,
+                           awarded: ExamRoutes.date(badge.awardedAt), href: "/badges/\(badge.id)", revoked: badge.revokedAt != nil)
+            }
+            return templates.response(WalletPage(title: "Your badges", user: NavUser(user), badges: cards, hasBadges: !cards.isEmpty), template: "wallet")
+        }
+        router.post("/api/v1/verify") { request, context in
+            struct Body: Decodable { var jwt: String? }
+            let body = try await request.decode(as: Body.self, context: context)
+            guard let jwt = body.jwt, !jwt.isEmpty else {
+                throw AppError.invalidField(field: "jwt", message: "Send the badge as a VC-JWT (the .jwt download) in the field jwt.")
+            }
+            let report = try await badges.verify(jwt: jwt)
+            return try Self.json(VerifyResponse(valid: report.isValid, checks: report.checks, credential: report.credential?.id), type: "application/json", maxAge: nil)
+        }
+    }
+
+    struct VerifyResponse: Encodable {
+        var valid: Bool
+        var checks: [VerificationCheck]
+        var credential: String?
+    }
+
+    static func json(_ value: some Encodable, type: String, maxAge: Int?) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var headers: HTTPFields = [.contentType: type]
+        headers[.cacheControl] = maxAge.map { "public, max-age=\($0)" } ?? "no-store"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Array(try encoder.encode(value)))))
+    }
+
+    func page(_ badge: IssuedBadge, viewer: User?) async throws -> BadgePage {
+        let credential = try JSONDecoder().decode(AchievementCredential.self, from: Data(badge.json.utf8))
+        let report = try await badges.verify(jwt: badge.jwt)
+        let earner = try await badges.earner(of: badge)
+        let course = try? courses.course(badge.courseID)
+        let achievement = credential.credentialSubject.achievement
+        let url = badges.badgeURL(badge.id)
+        var linkedIn = URLComponents(string: "https://www.linkedin.com/profile/add")!
+        let calendar = Calendar(identifier: .gregorian)
+        let parts = calendar.dateComponents(in: TimeZone(identifier: "UTC")!, from: badge.awardedAt)
+        linkedIn.queryItems = [
+            URLQueryItem(name: "startTask", value: "CERTIFICATION_NAME"), URLQueryItem(name: "name", value: credential.name),
+            URLQueryItem(name: "organizationName", value: credential.issuer.name),
+            URLQueryItem(name: "issueYear", value: parts.year.map(String.init)), URLQueryItem(name: "issueMonth", value: parts.month.map(String.init)),
+            URLQueryItem(name: "certUrl", value: url), URLQueryItem(name: "certId", value: badge.id),
+        ]
+        return BadgePage(
+            title: credential.name, user: viewer.map(NavUser.init), earner: earner ?? "A Cairn learner",
+            description: credential.description ?? "", awarded: ExamRoutes.date(badge.awardedAt),
+            validUntil: badge.validUntil.map(ExamRoutes.date), criteria: achievement.criteria.narrative ?? "",
+            skills: (achievement.alignment ?? []).map { SkillLine(name: $0.targetName, description: $0.targetDescription ?? "") },
+            evidence: (credential.evidence ?? []).map { $0.narrative ?? $0.name ?? "" },
+            valid: report.isValid, checks: report.checks.map { CheckLine(name: $0.name, passed: $0.passed, detail: $0.detail) },
+            revoked: badge.revokedAt != nil, issuer: credential.issuer.name, issuerDID: credential.issuer.id,
+            courseHref: course.map { Paths.course($0.id) }, jsonHref: "/badges/\(badge.id).json", jwtHref: "/badges/\(badge.id).jwt",
+            linkedInHref: linkedIn.url?.absoluteString ?? "", pageURL: url, isOwner: viewer?.id == badge.userID
+        )
+    }
+}
+
+struct BadgePage {
+    let title: String
+    let user: NavUser?
+    let earner: String
+    let description: String
+    let awarded: String
+    let validUntil: String?
+    let criteria: String
+    let skills: [SkillLine]
+    let evidence: [String]
+    let valid: Bool
+    let checks: [CheckLine]
+    let revoked: Bool
+    let issuer: String
+    let issuerDID: String
+    let courseHref: String?
+    let jsonHref: String
+    let jwtHref: String
+    let linkedInHref: String
+    let pageURL: String
+    let isOwner: Bool
+}
+
+struct SkillLine {
+    let name: String
+    let description: String
+}
+
+struct CheckLine {
+    let name: String
+    let passed: Bool
+    let detail: String
+}
+
+struct WalletPage {
+    let title: String
+    let user: NavUser?
+    let badges: [WalletCard]
+    let hasBadges: Bool
+}
+
+struct WalletCard {
+    let title: String
+    let awarded: String
+    let href: String
+    let revoked: Bool
+}

@@ -1,0 +1,96 @@
+import AppServices
+import CairnCore
+import Credentials
+import Curriculum
+import Foundation
+import Grading
+import Storage
+import Testing
+
+// Badges issued by the exam service on a pass, over a real migrated SQLite store.
+// `ExamRoom` comes from ExamServiceTests.swift.
+
+@Suite("Badges")
+struct BadgeServiceTests {
+    static func room() async throws -> (ExamRoom, BadgeService, ExamService) {
+        let room = try await ExamRoom.make()
+        let badges = BadgeService(catalog: room.catalog, store: room.store, baseURL: "https://learn.example.org", clock: room.world.clock.clock)
+        let exams = ExamService(catalog: room.catalog, learning: room.learning, store: room.store, badges: badges, clock: room.world.clock.clock)
+        return (room, badges, exams)
+    }
+
+    /// Sits the exam answering every item right; returns the finished sitting.
+    static func pass(_ room: ExamRoom, _ exams: ExamService, _ user: UserID) async throws -> ExamSession {
+        let session = try await exams.start(course: ExamRoom.courseID, user: user)
+        while case let .item(item) = try await exams.current(course: ExamRoom.courseID, user: user) {
+            guard case let .singleChoice(_, key) = item.item.content else { break }
+            room.world.clock.advance(by: 20)
+            try await exams.answer(course: ExamRoom.courseID, user: user, position: item.position, answer: .choice(key))
+        }
+        return try #require(try await room.store.examSession(id: session.id))
+    }
+
+    @Test("passing the exam issues one signed badge that verifies, carries no personal data, and names the exam as evidence")
+    func issuedOnPass() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let user = try await room.readyLearner("ada")
+        let session = try await Self.pass(room, exams, user)
+        let badge = try #require(try await exams.badge(for: session))
+        #expect(try await exams.badge(for: session) == badge, "asking again returns the same badge")
+        #expect(try await room.store.badges(user: user).count == 1)
+
+        let report = try await badges.verify(jwt: badge.jwt)
+        #expect(report.isValid, "\(report.checks)")
+        let credential = try #require(report.credential)
+        #expect(credential.id == "https://learn.example.org/badges/\(badge.id)")
+        #expect(credential.issuer.id == "did:web:learn.example.org")
+        #expect(credential.name == "Exam Practice Badge")
+        #expect(Set(credential.credentialSubject.achievement.alignment?.map(\.targetName) ?? []) == ["Reading outputs", "Checking claims"])
+        #expect(credential.evidence?.first?.narrative?.contains("Passed the Exam Practice exam") == true)
+        #expect(credential.validUntil != nil, "the course's badge is valid for 365 days")
+        #expect(!badge.json.contains("ada@example.org") && !badge.jwt.contains("ada"), "no plain e-mail in the badge")
+        let identity = try #require(credential.credentialSubject.identifier?.first)
+        #expect(IdentityHash.matches(identity, address: "ada@example.org"))
+    }
+
+    @Test("revoking turns verification to failed, with the reason kept; other badges stay valid")
+    func revocation() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let first = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("bo"))))
+        let second = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("cy"))))
+        #expect(first.statusIndex != second.statusIndex)
+        await #expect(throws: AppError.self) { try await badges.revoke(id: first.id, reason: "  ") }
+        try await badges.revoke(id: first.id, reason: "exam misconduct found on review")
+        let revoked = try await badges.verify(jwt: first.jwt)
+        #expect(revoked.checks.last == VerificationCheck("status", false, "revoked by the issuer"))
+        #expect(try await badges.badge(id: first.id).revocationReason == "exam misconduct found on review")
+        #expect(try await badges.verify(jwt: second.jwt).isValid)
+    }
+
+    @Test("after a key rotation new badges use the new key, and badges signed before still verify")
+    func rotation() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let before = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("di"))))
+        let name = try await badges.rotateKey()
+        #expect(name == "key-2")
+        let after = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("ed"))))
+        #expect(before.keyName == "key-1" && after.keyName == "key-2")
+        #expect(try await badges.verify(jwt: before.jwt).isValid)
+        #expect(try await badges.verify(jwt: after.jwt).isValid)
+        let document = try await badges.didDocument()
+        #expect(document.verificationMethod.map(\.id) == ["did:web:learn.example.org#key-1", "did:web:learn.example.org#key-2"])
+    }
+
+    @Test("a failed exam issues no badge")
+    func noBadgeOnFail() async throws {
+        let (room, _, exams) = try await Self.room()
+        let user = try await room.readyLearner("fay")
+        let session = try await exams.start(course: ExamRoom.courseID, user: user)
+        try await room.answer(user, right: false)
+        _ = try await exams.submit(course: ExamRoom.courseID, user: user)
+        let finished = try #require(try await room.store.examSession(id: session.id))
+        #expect(finished.result?.passed == false)
+        #expect(try await exams.badge(for: finished) == nil)
+        #expect(try await room.store.badges(user: user).isEmpty)
+    }
+}
