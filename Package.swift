@@ -124,6 +124,7 @@ let package = Package(
                 "Curriculum",
                 "Storage",
                 "Psychometrics",
+                "Credentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,0 +1,169 @@
+import AppServices
+import ArgumentParser
+import CairnCore
+import Credentials
+import Curriculum
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Logging
+import Storage
+import WebApp
+
+struct Badges: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self])
+
+    struct Award: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Award a course's badge to a learner by hand (a capstone scored by people, a correction).",
+            discussion: "Signs the badge with the issuer's current key, stores it, and writes it as a VC-JWT to --out."
+        )
+
+        @Argument(help: "The course id, e.g. ai-foundations.")
+        var course: String
+
+        @Argument(help: "The learner's e-mail address (they must have an account).")
+        var email: String
+
+        @Option(help: "File to write the badge (VC-JWT) to. Default: badge-ID.jwt")
+        var out: String?
+
+        @Option(help: "The address Cairn is reached at; it names the issuer (did:web). Env: CAIRN_PUBLIC_URL. Default: http://127.0.0.1:8080")
+        var publicURL: String?
+
+        @OptionGroup var data: DataOptions
+        @OptionGroup var courses: CourseOptions
+
+        func run() async throws {
+            let found = try courses.course(course)
+            guard let address = EmailAddress(email) else { throw ValidationError("'\(email)' is not an e-mail address") }
+            var config = AppConfig()
+            data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+            let baseURL = publicURL ?? ProcessInfo.processInfo.environment["CAIRN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
+            do {
+                try await database.migrate()
+                let store = database.store
+                guard let (user, _) = try await store.userWithPasswordHash(email: address) else {
+                    throw ValidationError("no account with the address \(email) in \(database.location); the learner signs up first")
+                }
+                let catalog = CatalogService(catalog: Catalog(courses: [found], diagnostics: []), store: store)
+                let badges = BadgeService(catalog: catalog, store: store, baseURL: baseURL)
+                let badge = try await badges.issue(course: found, user: user.id, session: nil)
+                let file = out ?? "badge-\(badge.id).jwt"
+                try Data(badge.jwt.utf8).write(to: URL(fileURLWithPath: file))
+                await database.shutdown()
+                print("awarded \(found.credential.title) to \(user.displayName): \(badges.badgeURL(badge.id))")
+                print("wrote \(file)")
+            } catch {
+                await database.shutdown()
+                throw error
+            }
+        }
+    }
+}
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify an Open Badge: signature, key, issuer, schema, dates and revocation, each reported.",
+        discussion: """
+            Reads a badge as a VC-JWT from a file or an http(s) address. Online, the issuer's key comes from its \
+            did:web document and the revocation list from the address the badge names. With --offline --key FILE \
+            (the issuer's JWK, from /keys/NAME.json) nothing is fetched and the revocation state is not checked. \
+            Exits 0 when every check passes (offline: every check but revocation), 1 otherwise.
+            """
+    )
+
+    @Argument(help: "The badge: a .jwt file, or its address.")
+    var badge: String
+
+    @Flag(help: "Fetch nothing; needs --key.")
+    var offline = false
+
+    @Option(help: "The issuer's public key as a JWK file, for --offline.")
+    var key: String?
+
+    func run() async throws {
+        let text: String
+        do {
+            text = try await Fetch.text(badge)
+        } catch {
+            throw ValidationError("cannot read \(badge): \(error)")
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard token.split(separator: ".").count == 3, !token.hasPrefix("{") else {
+            throw ValidationError("\(badge) is not a VC-JWT; download the badge with its .jwt link")
+        }
+        let keys: any KeyResolver
+        var status: (any StatusResolver)?
+        if offline {
+            guard let key else { throw ValidationError("--offline needs --key FILE: the issuer's key as a JWK (from /keys/NAME.json)") }
+            do {
+                keys = StaticKeys(key: try JSONDecoder().decode(PublicJWK.self, from: Data(contentsOf: URL(fileURLWithPath: key))))
+            } catch {
+                throw ValidationError("\(key) is not a JWK file: \(error)")
+            }
+        } else {
+            let resolver = DIDWebResolver()
+            keys = resolver
+            status = WebStatus(keys: resolver)
+        }
+        let report = await CredentialVerifier().verify(jwt: token, keys: keys, status: status)
+        for check in report.checks {
+            if offline, check.name == "status" {
+                print("status     not checked (offline): the revocation list was not fetched")
+                continue
+            }
+            print("\(check.name.padding(toLength: 10, withPad: " ", startingAt: 0)) \(check.passed ? "pass" : "FAIL")  \(check.detail)")
+        }
+        let counted = report.checks.filter { !(offline && $0.name == "status") }
+        let valid = !counted.isEmpty && counted.allSatisfy(\.passed)
+        if let credential = report.credential {
+            print("\(valid ? "VALID" : "NOT VALID"): \(credential.name), issued by \(credential.issuer.name) (\(credential.id))")
+        } else {
+            print("NOT VALID")
+        }
+        if !valid { throw ExitCode(1) }
+    }
+}
+
+/// Reads a file, or fetches an http(s) address.
+enum Fetch {
+    static func text(_ location: String) async throws -> String {
+        if location.hasPrefix("https://") || location.hasPrefix("http://") {
+            guard let url = URL(string: location) else { throw CredentialError.malformed("not an address: \(location)") }
+            let (data, response) = try await URLSession.shared.data(from: url)
+            if let http = response as? HTTPURLResponse, !(200 ..< 300).contains(http.statusCode) {
+                throw CredentialError.malformed("\(location) answered HTTP \(http.statusCode)")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
+        return try String(contentsOfFile: location, encoding: .utf8)
+    }
+}
+
+/// Resolves `did:web:host[%3Aport][:path]#key` to the key in the host's DID document
+/// (https, or http for a server on this machine).
+struct DIDWebResolver: KeyResolver {
+    func key(for kid: String) async throws -> PublicJWK? {
+        guard kid.hasPrefix("did:web:") else { throw CredentialError.malformed("\(kid) is not a did:web key") }
+        let did = String(kid.split(separator: "#").first ?? Substring(kid))
+        var segments = did.dropFirst("did:web:".count).split(separator: ":").map { String($0).removingPercentEncoding ?? String($0) }
+        let host = segments.removeFirst()
+        let local = host.hasPrefix("127.0.0.1") || host.hasPrefix("localhost")
+        let address = (local ? "http://" : "https://") + host + (segments.isEmpty ? "/.well-known/did.json" : "/" + segments.joined(separator: "/") + "/did.json")
+        let document = try JSONDecoder().decode(DIDDocument.self, from: Data(try await Fetch.text(address).utf8))
+        guard document.id == did else { throw CredentialError.malformed("\(address) describes \(document.id), not \(did)") }
+        return document.key(kid)
+    }
+}
+
+/// Fetches the status list the credential names and reads its bit.
+struct WebStatus: StatusResolver {
+    let keys: any KeyResolver
+
+    func isSet(_ status: CredentialStatus) async throws -> Bool {
+        try await StatusListReader().isSet(status, listJWT: try await Fetch.text(status.statusListCredential), keys: keys)
+    }
+}
