@@ -134,8 +134,7 @@ public enum Base64URL {
 public enum IdentityHash {
     public static func email(_ address: String, salt: String) -> IdentityObject {
         let digest = SHA256.hash(data: Data((address + salt).utf8))
-        let hex = digest.map { String(format: "%02x", $0) }.joined()
-        return IdentityObject(hashed: true, identityHash: "sha256$" + hex, identityType: "emailAddress", salt: salt)
+        return IdentityObject(hashed: true, identityHash: "sha256$" + hex(Array(digest)), identityType: "emailAddress", salt: salt)
     }
 
     /// Whether `address` is the one hashed in `identity` (for a holder proving a badge is theirs).
@@ -146,6 +145,18 @@ public enum IdentityHash {
     /// A random salt for a new credential.
     public static func newSalt() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0 ..< 16).map { _ in String(format: "%02x", UInt8.random(in: 0 ... 255, using: &generator)) }.joined()
+        return hex((0 ..< 16).map { _ in UInt8.random(in: 0 ... 255, using: &generator) })
+    }
+
+    /// Lower-case hex, two digits a byte.
+    static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -16,10 +16,62 @@ public struct VerificationCheck: Codable, Sendable, Equatable {
 
 public struct VerificationReport: Sendable {
     public var checks: [VerificationCheck]
-    /// The credential, once its signature checked out (nil before that).
-    public var credential: AchievementCredential?
+    /// The signed payload, once its signature checked out (nil before that).
+    public var payload: Data?
+
+    public init(checks: [VerificationCheck], payload: Data?) {
+        self.checks = checks
+        self.payload = payload
+    }
 
     public var isValid: Bool { !checks.isEmpty && checks.allSatisfy(\.passed) }
+
+    /// The credential, once its signature checked out: decoded on demand, since the checks
+    /// need only a few of its properties and decoding all of it is most of their cost.
+    public var credential: AchievementCredential? {
+        payload.flatMap { try? JSONDecoder().decode(AchievementCredential.self, from: $0) }
+    }
+}
+
+/// What the checks read of a VC-JWT payload, and nothing more.
+struct CheckedClaims: Decodable {
+    struct Named: Decodable {
+        var id: String
+        var name: String?
+    }
+
+    struct Subject: Decodable {
+        struct Achievement: Decodable {
+            var id: String
+            var type: [String]
+            var name: String
+        }
+
+        struct Present: Decodable {}
+
+        var id: String?
+        var type: [String]
+        var identifier: [Present]?
+        var achievement: Achievement
+    }
+
+    var context: [String]
+    var id: String
+    var type: [String]
+    var issuer: Named
+    var validFrom: String
+    var validUntil: String?
+    var name: String
+    var credentialSubject: Subject
+    var credentialStatus: CredentialStatus?
+    var iss: String
+    var jti: String
+    var nbf: Int
+
+    enum CodingKeys: String, CodingKey {
+        case context = "@context"
+        case id, type, issuer, validFrom, validUntil, name, credentialSubject, credentialStatus, iss, jti, nbf
+    }
 }
 
 /// Finds the public key a JWS header's `kid` names: from the issuer's did:web document, or
@@ -63,57 +115,59 @@ public struct CredentialVerifier: Sendable {
         guard parts.count == 3, let headerBytes = Base64URL.decode(String(parts[0])),
               let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes))
         else {
-            return VerificationReport(checks: [VerificationCheck("format", false, "not a compact JWS (three base64url parts separated by dots)")], credential: nil)
+            return VerificationReport(checks: [VerificationCheck("format", false, "not a compact JWS (three base64url parts separated by dots)")], payload: nil)
         }
         guard header.alg == "ES256" else {
-            return VerificationReport(checks: [VerificationCheck("format", false, "signed with \(header.alg ?? "no algorithm"), not ES256")], credential: nil)
+            return VerificationReport(checks: [VerificationCheck("format", false, "signed with \(header.alg ?? "no algorithm"), not ES256")], payload: nil)
         }
         checks.append(VerificationCheck("format", true, "compact JWS signed with ES256"))
 
         guard let kid = header.kid else {
             checks.append(VerificationCheck("key", false, "the header names no key (kid)"))
-            return VerificationReport(checks: checks, credential: nil)
+            return VerificationReport(checks: checks, payload: nil)
         }
         let jwk: PublicJWK?
         do {
             jwk = try await keys.key(for: kid)
         } catch {
             checks.append(VerificationCheck("key", false, "the issuer's keys could not be read for \(kid): \(error)"))
-            return VerificationReport(checks: checks, credential: nil)
+            return VerificationReport(checks: checks, payload: nil)
         }
         guard let jwk else {
             checks.append(VerificationCheck("key", false, "\(kid) is not one of the issuer's published keys"))
-            return VerificationReport(checks: checks, credential: nil)
+            return VerificationReport(checks: checks, payload: nil)
         }
         guard let publicKey = jwk.signingKey else {
             checks.append(VerificationCheck("key", false, "\(kid) is not a P-256 public key (JWK kty EC, crv P-256)"))
-            return VerificationReport(checks: checks, credential: nil)
+            return VerificationReport(checks: checks, payload: nil)
         }
         checks.append(VerificationCheck("key", true, "\(kid) resolves to a P-256 key"))
 
         guard Self.hasValidSignature(token, parts: parts, key: publicKey) else {
             checks.append(VerificationCheck("signature", false, "the signature does not match the content: the badge was altered or signed with another key"))
-            return VerificationReport(checks: checks, credential: nil)
+            return VerificationReport(checks: checks, payload: nil)
         }
-        let claims: CredentialClaims
+        let claims: CheckedClaims
+        let payload: Data
         do {
-            guard let payload = Base64URL.decode(String(parts[1])) else { throw CredentialError.malformed("the payload is not base64url") }
-            claims = try JSONDecoder().decode(CredentialClaims.self, from: Data(payload))
+            guard let bytes = Base64URL.decode(String(parts[1])) else { throw CredentialError.malformed("the payload is not base64url") }
+            payload = Data(bytes)
+            claims = try JSONDecoder().decode(CheckedClaims.self, from: payload)
         } catch {
             checks.append(VerificationCheck("signature", false, "signed, but the payload is not an Open Badges credential: \(error)"))
-            return VerificationReport(checks: checks, credential: nil)
+            return VerificationReport(checks: checks, payload: nil)
         }
         checks.append(VerificationCheck("signature", true, "signed by \(kid)"))
-        let credential = claims.credential
+        let credential = claims
 
         let issuerDID = kid.split(separator: "#").first.map(String.init) ?? kid
         let issuerMatches = credential.issuer.id == issuerDID && claims.iss == issuerDID
         checks.append(VerificationCheck("issuer", issuerMatches, issuerMatches
-            ? "issued by \(credential.issuer.name) (\(issuerDID))"
+            ? "issued by \(credential.issuer.name ?? issuerDID) (\(issuerDID))"
             : "the key belongs to \(issuerDID) but the credential names \(credential.issuer.id) as issuer"))
 
-        checks.append(Self.shape(credential, claims: claims))
-        checks.append(Self.dates(credential, at: now))
+        checks.append(Self.shape(claims))
+        checks.append(Self.dates(validFrom: claims.validFrom, validUntil: claims.validUntil, at: now))
 
         if let entry = credential.credentialStatus {
             if let status {
@@ -129,12 +183,13 @@ public struct CredentialVerifier: Sendable {
                 checks.append(VerificationCheck("status", false, "the status list was not checked (offline); its revocation state is unknown"))
             }
         }
-        return VerificationReport(checks: checks, credential: credential)
+        return VerificationReport(checks: checks, payload: payload)
     }
 
     /// What the Open Badges 3.0 data model requires of an AchievementCredential, checked
     /// property by property; the JWT claims must repeat the credential's.
-    static func shape(_ credential: AchievementCredential, claims: CredentialClaims) -> VerificationCheck {
+    static func shape(_ credential: CheckedClaims) -> VerificationCheck {
+        let claims = credential
         var problems: [String] = []
         if Array(credential.context.prefix(2)) != AchievementCredential.contexts {
             problems.append("@context must start with the VC 2.0 and Open Badges 3.0 contexts, in that order")
@@ -163,13 +218,13 @@ public struct CredentialVerifier: Sendable {
             : VerificationCheck("schema", false, problems.joined(separator: "; "))
     }
 
-    static func dates(_ credential: AchievementCredential, at now: Date) -> VerificationCheck {
-        guard let from = CredentialDate.date(credential.validFrom) else { return VerificationCheck("dates", false, "validFrom is not a date-time") }
-        if now < from { return VerificationCheck("dates", false, "not valid until \(credential.validFrom)") }
-        if let until = credential.validUntil.flatMap(CredentialDate.date), now >= until {
-            return VerificationCheck("dates", false, "expired on \(credential.validUntil ?? "")")
+    static func dates(validFrom: String, validUntil: String?, at now: Date) -> VerificationCheck {
+        guard let from = CredentialDate.date(validFrom) else { return VerificationCheck("dates", false, "validFrom is not a date-time") }
+        if now < from { return VerificationCheck("dates", false, "not valid until \(validFrom)") }
+        if let until = validUntil.flatMap(CredentialDate.date), now >= until {
+            return VerificationCheck("dates", false, "expired on \(validUntil ?? "")")
         }
-        return VerificationCheck("dates", true, "valid from \(credential.validFrom)" + (credential.validUntil.map { " until \($0)" } ?? ", no expiry"))
+        return VerificationCheck("dates", true, "valid from \(validFrom)" + (validUntil.map { " until \($0)" } ?? ", no expiry"))
     }
 
     /// ES256: the signature (r ‖ s, 64 bytes) over SHA-256 of `header.payload` as sent.
