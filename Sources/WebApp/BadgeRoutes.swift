@@ -42,6 +42,21 @@ struct BadgeRoutes {
                     body: .init(byteBuffer: ByteBuffer(string: badge.jwt))
                 )
             }
+            if file.hasSuffix(".png") {
+                let badge = try await badges.badge(id: String(file.dropLast(4)))
+                return Response(
+                    status: .ok, headers: [.contentType: "image/png", .contentDisposition: "attachment; filename=\"badge-\(badge.id).png\""],
+                    body: .init(byteBuffer: ByteBuffer(bytes: try BakedBadge.png(templates.badgeImage, jwt: badge.jwt)))
+                )
+            }
+            if file.hasSuffix(".svg") {
+                let badge = try await badges.badge(id: String(file.dropLast(4)))
+                let title = (try? courses.course(badge.courseID))?.credential.title ?? "Cairn badge"
+                return Response(
+                    status: .ok, headers: [.contentType: "image/svg+xml", .contentDisposition: "attachment; filename=\"badge-\(badge.id).svg\""],
+                    body: .init(byteBuffer: ByteBuffer(string: BakedBadge.svg(jwt: badge.jwt, title: title)))
+                )
+            }
             if file.hasSuffix(".json") {
                 let badge = try await badges.badge(id: String(file.dropLast(5)))
                 return Response(
@@ -111,6 +126,7 @@ struct BadgeRoutes {
             valid: report.isValid, checks: report.checks.map { CheckLine(name: $0.name, passed: $0.passed, detail: $0.detail) },
             revoked: badge.revokedAt != nil, issuer: credential.issuer.name, issuerDID: credential.issuer.id,
             courseHref: course.map { Paths.course($0.id) }, jsonHref: "/badges/\(badge.id).json", jwtHref: "/badges/\(badge.id).jwt",
+            pngHref: "/badges/\(badge.id).png", svgHref: "/badges/\(badge.id).svg",
             linkedInHref: linkedIn.url?.absoluteString ?? "", pageURL: url, isOwner: viewer?.id == badge.userID
         )
     }
@@ -134,6 +150,8 @@ struct BadgePage {
     let courseHref: String?
     let jsonHref: String
     let jwtHref: String
+    let pngHref: String
+    let svgHref: String
     let linkedInHref: String
     let pageURL: String
     let isOwner: Bool

@@ -9,6 +9,8 @@ struct Templates: Sendable {
     let stylesheet: ByteBuffer
     let chatScript: ByteBuffer
     let examScript: ByteBuffer
+    /// The badge image that credentials are baked into.
+    let badgeImage: [UInt8]
 
     static func load() async throws -> Templates {
         guard let resources = Bundle.module.url(forResource: "Resources", withExtension: nil) else {
@@ -18,8 +20,10 @@ struct Templates: Sendable {
         let css = try Data(contentsOf: resources.appendingPathComponent("static/cairn.css"))
         let script = try Data(contentsOf: resources.appendingPathComponent("static/chat.js"))
         let exam = try Data(contentsOf: resources.appendingPathComponent("static/exam.js"))
+        let badge = try Data(contentsOf: resources.appendingPathComponent("static/badge.png"))
         return Templates(
-            library: library, stylesheet: ByteBuffer(bytes: css), chatScript: ByteBuffer(bytes: script), examScript: ByteBuffer(bytes: exam)
+            library: library, stylesheet: ByteBuffer(bytes: css), chatScript: ByteBuffer(bytes: script), examScript: ByteBuffer(bytes: exam),
+            badgeImage: Array(badge)
         )
     }
 

@@ -85,15 +85,25 @@ struct Verify: AsyncParsableCommand {
     var key: String?
 
     func run() async throws {
-        let text: String
+        let bytes: Data
         do {
-            text = try await Fetch.text(badge)
+            bytes = try await Fetch.data(badge)
         } catch {
             throw ValidationError("cannot read \(badge): \(error)")
         }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A baked PNG or SVG carries the VC-JWT inside; otherwise the file is the VC-JWT.
+        let token: String
+        if bytes.starts(with: [137, 80, 78, 71]) {
+            guard let baked = try BakedBadge.jwt(png: Array(bytes)) else { throw ValidationError("\(badge) is a PNG with no badge baked in") }
+            token = baked
+        } else if let text = String(data: bytes, encoding: .utf8), text.contains("<svg") {
+            guard let baked = BakedBadge.jwt(svg: text) else { throw ValidationError("\(badge) is an SVG with no badge baked in") }
+            token = baked
+        } else {
+            token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         guard token.split(separator: ".").count == 3, !token.hasPrefix("{") else {
-            throw ValidationError("\(badge) is not a VC-JWT; download the badge with its .jwt link")
+            throw ValidationError("\(badge) is not a VC-JWT or a baked badge; download the badge with its .jwt, .png or .svg link")
         }
         let keys: any KeyResolver
         var status: (any StatusResolver)?
@@ -130,16 +140,20 @@ struct Verify: AsyncParsableCommand {
 
 /// Reads a file, or fetches an http(s) address.
 enum Fetch {
-    static func text(_ location: String) async throws -> String {
+    static func data(_ location: String) async throws -> Data {
         if location.hasPrefix("https://") || location.hasPrefix("http://") {
             guard let url = URL(string: location) else { throw CredentialError.malformed("not an address: \(location)") }
             let (data, response) = try await URLSession.shared.data(from: url)
             if let http = response as? HTTPURLResponse, !(200 ..< 300).contains(http.statusCode) {
                 throw CredentialError.malformed("\(location) answered HTTP \(http.statusCode)")
             }
-            return String(decoding: data, as: UTF8.self)
+            return data
         }
-        return try String(contentsOfFile: location, encoding: .utf8)
+        return try Data(contentsOf: URL(fileURLWithPath: location))
+    }
+
+    static func text(_ location: String) async throws -> String {
+        String(decoding: try await data(location), as: UTF8.self)
     }
 }
 

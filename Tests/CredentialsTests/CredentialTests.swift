@@ -200,3 +200,44 @@ struct CredentialPartsTests {
         #expect(identity.keyURL("key-3") == "https://learn.example.org/keys/key-3.json")
     }
 }
+
+@Suite("Baked badges")
+struct BakingTests {
+    /// The badge image the server bakes into, as shipped.
+    static let image: [UInt8] = Array(try! Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/WebApp/Resources/static/badge.png")))
+
+    @Test("a baked PNG carries the VC-JWT in one uncompressed iTXt chunk, stays a valid PNG, and re-baking replaces it")
+    func png() throws {
+        let key = IssuerKey.generate(name: "key-1")
+        let jwt = try CredentialSigner(identity: Sample.identity, key: key).sign(Sample.credential())
+        let baked = try BakedBadge.png(Self.image, jwt: jwt)
+        #expect(try BakedBadge.jwt(png: baked) == jwt, "extracted equals issued")
+        #expect(try BakedBadge.jwt(png: Self.image) == nil)
+        // Every chunk's CRC still holds; the credential sits before IEND, once.
+        let rebaked = try BakedBadge.png(baked, jwt: "a.b.c")
+        #expect(try BakedBadge.jwt(png: rebaked) == "a.b.c")
+        let text = String(decoding: rebaked, as: UTF8.self)
+        #expect(text.components(separatedBy: "openbadgecredential").count == 2, "one credential chunk after re-baking")
+        #expect(Array(rebaked.suffix(12)) == BakingTests.iend)
+        var damaged = baked
+        damaged[40] ^= 0xFF
+        #expect(throws: CredentialError.self) { try BakedBadge.jwt(png: damaged) }
+        #expect(throws: CredentialError.self) { try BakedBadge.png(Array("GIF89a".utf8), jwt: jwt) }
+    }
+
+    /// An IEND chunk: zero length, the type, its CRC.
+    static let iend: [UInt8] = [0, 0, 0, 0, 73, 69, 78, 68, 0xAE, 0x42, 0x60, 0x82]
+
+    @Test("a baked SVG carries the VC-JWT in openbadges:credential verify, escaped, and extracts equal")
+    func svg() throws {
+        let key = IssuerKey.generate(name: "key-1")
+        let jwt = try CredentialSigner(identity: Sample.identity, key: key).sign(Sample.credential())
+        let svg = BakedBadge.svg(jwt: jwt, title: "AI <Foundations> & more")
+        #expect(svg.contains("xmlns:openbadges=\"https://purl.imsglobal.org/ob/v3p0\""))
+        #expect(svg.contains("<openbadges:credential verify=\"\(jwt)\"></openbadges:credential>"))
+        #expect(svg.contains("AI &lt;Foundations&gt; &amp; more") && !svg.contains("<Foundations>"))
+        #expect(BakedBadge.jwt(svg: svg) == jwt)
+        #expect(BakedBadge.jwt(svg: "<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>") == nil)
+    }
+}
