@@ -96,11 +96,14 @@ public struct BadgeService: Sendable {
         let id = UUID().uuidString.lowercased()
         let definition = course.credential
         let validUntil = definition.validForDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
+        // Re-certification: a renewed badge keeps the date the achievement was first awarded.
+        let firstAwarded = try await store.badges(user: userID).filter { $0.courseID == course.id && $0.revokedAt == nil }.map(\.awardedAt).min()
         return try await store.transaction { store in
             let index = try await store.nextStatusIndex()
-            let credential = credential(
+            var credential = credential(
                 id: id, course: course, email: user.email.value, session: session, awarded: now, validUntil: validUntil, statusIndex: index
             )
+            if let firstAwarded { credential.awardedDate = CredentialDate.string(firstAwarded) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let badge = IssuedBadge(

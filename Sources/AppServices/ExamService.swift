@@ -102,12 +102,22 @@ public struct ExamService: Sendable {
         return Overview(plan: plan, availability: availability, sittings: finished, attemptsAllowed: plan.course.exam.attemptsAllowed)
     }
 
+    /// How long before a badge expires its holder may sit the exam again to renew it.
+    public static let recertificationWindow: TimeInterval = 30 * 86_400
+
     func availability(plan: ExamPlan, user: UserID, sittings: [ExamSession]) async throws -> Availability {
         if let active = sittings.first(where: { $0.status == .active }) { return .inProgress(active.id) }
         if let active = try await store.activeExamSession(user: user) { return .busyElsewhere(active.courseID) }
-        let finished = sittings.filter { $0.status != .active }
-        if finished.contains(where: { $0.result?.passed == true }) { return .passed }
+        var finished = sittings.filter { $0.status != .active }
         let course = plan.course
+        if let lastPass = finished.last(where: { $0.result?.passed == true }) {
+            // A pass stands until its badge nears expiry; then the exam opens again for
+            // re-certification, and only the sittings since that pass count as attempts.
+            guard let badge = try await store.badge(examSession: lastPass.id), let until = badge.validUntil,
+                  until.timeIntervalSince(clock.now()) <= Self.recertificationWindow
+            else { return .passed }
+            finished = finished.filter { $0.startedAt > lastPass.startedAt }
+        }
         let record = try await learning.learnerRecord(user: user, course: course)
         let planner = StepPlanner(course: course)
         let required: [Module] = switch course.exam.requires {

@@ -12,7 +12,68 @@ import Storage
 import WebApp
 
 struct Badges: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self])
+    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self, Revoke.self, RotateKey.self])
+
+    /// The badge service over the data folder's database, closed after `body`.
+    static func withBadges<T>(
+        data: DataOptions, courses: [Course], publicURL: String?, _ body: (BadgeService, SQLStore) async throws -> T
+    ) async throws -> T {
+        var config = AppConfig()
+        data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+        let baseURL = publicURL ?? ProcessInfo.processInfo.environment["CAIRN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+        let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
+        do {
+            try await database.migrate()
+            let store = database.store
+            let catalog = CatalogService(catalog: Catalog(courses: courses, diagnostics: []), store: store)
+            let result = try await body(BadgeService(catalog: catalog, store: store, baseURL: baseURL), store)
+            await database.shutdown()
+            return result
+        } catch {
+            await database.shutdown()
+            throw error
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a badge for good, with the reason (kept with the badge).",
+            discussion: "The badge's bit is set in the revocation list; verifiers see it within the list's five-minute cache time."
+        )
+
+        @Argument(help: "The badge's id: the last part of its address, /badges/ID.")
+        var badge: String
+
+        @Option(help: "Why it is revoked.")
+        var reason: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            do {
+                try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in
+                    try await badges.revoke(id: badge, reason: reason)
+                }
+            } catch let error as AppError {
+                throw ValidationError(error.description)
+            }
+            print("revoked \(badge): \(reason)")
+        }
+    }
+
+    struct RotateKey: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Start signing new badges with a new key; the old key stays published, so the badges it signed still verify."
+        )
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let name = try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in try await badges.rotateKey() }
+            print("new badges are signed with \(name); earlier keys stay in /.well-known/did.json")
+        }
+    }
 
     struct Award: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -38,27 +99,15 @@ struct Badges: AsyncParsableCommand {
         func run() async throws {
             let found = try courses.course(course)
             guard let address = EmailAddress(email) else { throw ValidationError("'\(email)' is not an e-mail address") }
-            var config = AppConfig()
-            data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
-            let baseURL = publicURL ?? ProcessInfo.processInfo.environment["CAIRN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
-            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
-            do {
-                try await database.migrate()
-                let store = database.store
+            try await Badges.withBadges(data: data, courses: [found], publicURL: publicURL) { badges, store in
                 guard let (user, _) = try await store.userWithPasswordHash(email: address) else {
-                    throw ValidationError("no account with the address \(email) in \(database.location); the learner signs up first")
+                    throw ValidationError("no account with the address \(email); the learner signs up first")
                 }
-                let catalog = CatalogService(catalog: Catalog(courses: [found], diagnostics: []), store: store)
-                let badges = BadgeService(catalog: catalog, store: store, baseURL: baseURL)
                 let badge = try await badges.issue(course: found, user: user.id, session: nil)
                 let file = out ?? "badge-\(badge.id).jwt"
                 try Data(badge.jwt.utf8).write(to: URL(fileURLWithPath: file))
-                await database.shutdown()
                 print("awarded \(found.credential.title) to \(user.displayName): \(badges.badgeURL(badge.id))")
                 print("wrote \(file)")
-            } catch {
-                await database.shutdown()
-                throw error
             }
         }
     }

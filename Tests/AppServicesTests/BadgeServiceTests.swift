@@ -81,6 +81,24 @@ struct BadgeServiceTests {
         #expect(document.verificationMethod.map(\.id) == ["did:web:learn.example.org#key-1", "did:web:learn.example.org#key-2"])
     }
 
+    @Test("re-certification: the exam opens again 30 days before the badge expires, and the renewed badge keeps the first award date")
+    func recertification() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let user = try await room.readyLearner("gus")
+        let first = try #require(try await exams.badge(for: try await Self.pass(room, exams, user)))
+        #expect(try await exams.overview(course: ExamRoom.courseID, user: user).availability == .passed)
+        room.world.clock.advance(by: 300 * 86_400)
+        #expect(try await exams.overview(course: ExamRoom.courseID, user: user).availability == .passed, "65 days before expiry: not yet")
+        room.world.clock.advance(by: 40 * 86_400)
+        #expect(try await exams.overview(course: ExamRoom.courseID, user: user).availability == .available, "25 days before expiry: open")
+        let renewed = try #require(try await exams.badge(for: try await Self.pass(room, exams, user)))
+        #expect(renewed.id != first.id)
+        let credential = try #require(try await badges.verify(jwt: renewed.jwt).credential)
+        #expect(credential.awardedDate == CredentialDate.string(first.awardedAt), "awardedDate is the first award")
+        #expect(credential.validFrom == CredentialDate.string(renewed.awardedAt))
+        #expect(try #require(renewed.validUntil) > first.validUntil!)
+    }
+
     @Test("a failed exam issues no badge")
     func noBadgeOnFail() async throws {
         let (room, _, exams) = try await Self.room()
