@@ -177,6 +177,23 @@ public struct BadgeService: Sendable {
         try await store.user(id: badge.userID)?.displayName
     }
 
+    /// For platform administrators: the latest badges with their earners' names.
+    public func recent(limit: Int = 50) async throws -> [(IssuedBadge, String)] {
+        try await store.recentBadges(limit: limit)
+    }
+
+    /// Awards a course's badge by hand to the account with this address.
+    public func award(course courseID: CourseID, email: String) async throws -> IssuedBadge {
+        let course = try catalog.course(courseID)
+        guard let address = EmailAddress(email) else {
+            throw AppError.invalidField(field: "email", message: "'\(email)' is not an e-mail address.")
+        }
+        guard let (user, _) = try await store.userWithPasswordHash(email: address) else {
+            throw AppError.invalidField(field: "email", message: "No account uses \(address.value); the learner signs up first.")
+        }
+        return try await issue(course: course, user: user.id, session: nil)
+    }
+
     public func revoke(id: String, reason: String) async throws {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !reason.isEmpty else { throw AppError.invalidField(field: "reason", message: "Say why the badge is revoked; the reason is kept.") }

@@ -219,6 +219,8 @@ public protocol CredentialRepository: Sendable {
     func badge(examSession: ExamSessionID) async throws -> IssuedBadge?
     /// The learner's badges, newest first.
     func badges(user: UserID) async throws -> [IssuedBadge]
+    /// The most recently issued badges, newest first, with their earners' names.
+    func recentBadges(limit: Int) async throws -> [(IssuedBadge, String)]
     /// Revokes (for good) or suspends (reversibly, `suspended: false` lifts it), with a reason.
     func setRevoked(badge id: String, at date: Date, reason: String) async throws
     func setSuspended(badge id: String, suspended: Bool, at date: Date, reason: String?) async throws

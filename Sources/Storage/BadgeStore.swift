@@ -113,6 +113,15 @@ extension SQLStore {
         }
     }
 
+    public func recentBadges(limit: Int) async throws -> [(IssuedBadge, String)] {
+        try await withReader { db in
+            try await db.raw("""
+                SELECT badges.*, users.display_name AS earner FROM badges JOIN users ON users.id = badges.user_id
+                ORDER BY badges.awarded_at DESC, badges.id LIMIT \(bind: limit)
+                """).all().map { row in (try row.decode(model: BadgeRow.self).domain(), try row.decode(column: "earner", as: String.self)) }
+        }
+    }
+
     public func setRevoked(badge id: String, at date: Date, reason: String) async throws {
         try await withDatabase { db in
             try await db.raw("""

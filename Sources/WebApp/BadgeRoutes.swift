@@ -76,6 +76,32 @@ struct BadgeRoutes {
             }
             return templates.response(WalletPage(title: "Your badges", user: NavUser(user), badges: cards, hasBadges: !cards.isEmpty), template: "wallet")
         }
+        router.get("/admin/badges") { request, context in
+            let admin = try Self.requireAdmin(context)
+            let notice = request.uri.queryParameters["done"].map(String.init)
+            return templates.response(try await adminPage(admin, notice: notice, error: nil), template: "admin-badges")
+        }
+        router.post("/admin/badges/award") { request, context in
+            let admin = try Self.requireAdmin(context)
+            let form = FormFields(String(buffer: try await request.body.collect(upTo: 16_384)))
+            do {
+                let badge = try await badges.award(course: CourseID(rawValue: form.first("course") ?? ""), email: form.first("email") ?? "")
+                return Response.redirect(to: "/admin/badges?done=awarded-\(badge.id)", type: .normal)
+            } catch let error as AppError {
+                return templates.response(try await adminPage(admin, notice: nil, error: error.description), template: "admin-badges", status: Problem(error).status)
+            }
+        }
+        router.post("/admin/badges/:badge/revoke") { request, context in
+            let admin = try Self.requireAdmin(context)
+            let id = try context.parameters.require("badge")
+            let form = FormFields(String(buffer: try await request.body.collect(upTo: 16_384)))
+            do {
+                try await badges.revoke(id: id, reason: form.first("reason") ?? "")
+                return Response.redirect(to: "/admin/badges?done=revoked-\(id)", type: .normal)
+            } catch let error as AppError {
+                return templates.response(try await adminPage(admin, notice: nil, error: error.description), template: "admin-badges", status: Problem(error).status)
+            }
+        }
         router.post("/api/v1/verify") { request, context in
             struct Body: Decodable { var jwt: String? }
             let body = try await request.decode(as: Body.self, context: context)
@@ -85,6 +111,31 @@ struct BadgeRoutes {
             let report = try await badges.verify(jwt: jwt)
             return try Self.json(VerifyResponse(valid: report.isValid, checks: report.checks, credential: report.credential?.id), type: "application/json", maxAge: nil)
         }
+    }
+
+    static func requireAdmin(_ context: CairnRequestContext) throws -> User {
+        let user = try context.requireUser()
+        guard user.role == .platformAdmin else { throw AppError.forbidden("the badge administration (platform administrators only)") }
+        return user
+    }
+
+    func adminPage(_ admin: User, notice: String?, error: String?) async throws -> AdminBadgesPage {
+        let rows = try await badges.recent().map { badge, earner in
+            AdminBadgeRow(
+                id: badge.id, href: "/badges/\(badge.id)", earner: earner,
+                course: (try? courses.course(badge.courseID))?.credential.title ?? badge.courseID.rawValue,
+                awarded: ExamRoutes.date(badge.awardedAt), how: badge.examSessionID == nil ? "by hand" : "exam",
+                revoked: badge.revokedAt != nil, reason: badge.revocationReason ?? "", revokeAction: "/admin/badges/\(badge.id)/revoke"
+            )
+        }
+        let message: String? = notice.map { notice in
+            notice.hasPrefix("awarded-") ? "Badge awarded: \(notice.dropFirst("awarded-".count))."
+                : "Badge revoked: \(notice.dropFirst("revoked-".count)). Verifiers see it within five minutes."
+        }
+        return AdminBadgesPage(
+            title: "Badges", user: NavUser(admin), courses: courses.courses.map { CourseOption(id: $0.id.rawValue, title: $0.credential.title) },
+            rows: rows, hasRows: !rows.isEmpty, notice: message, error: error
+        )
     }
 
     struct VerifyResponse: Encodable {
@@ -166,6 +217,33 @@ struct CheckLine {
     let name: String
     let passed: Bool
     let detail: String
+}
+
+struct AdminBadgesPage {
+    let title: String
+    let user: NavUser?
+    let courses: [CourseOption]
+    let rows: [AdminBadgeRow]
+    let hasRows: Bool
+    let notice: String?
+    let error: String?
+}
+
+struct CourseOption {
+    let id: String
+    let title: String
+}
+
+struct AdminBadgeRow {
+    let id: String
+    let href: String
+    let earner: String
+    let course: String
+    let awarded: String
+    let how: String
+    let revoked: Bool
+    let reason: String
+    let revokeAction: String
 }
 
 struct WalletPage {

@@ -1,6 +1,9 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import Storage
+import CairnCore
 import HummingbirdTesting
 import Testing
 @testable import WebApp
@@ -76,6 +79,50 @@ struct ExamWebTests {
             var bo = try await Self.readyLearner(client, "bo")
             #expect(try await bo.get(resultPath).status == .notFound, "another learner cannot read the result")
             #expect(try await anonymous.get(resultPath).status == .found, "nor can someone signed out")
+        }
+    }
+}
+
+@Suite("Badge administration")
+struct AdminBadgeWebTests {
+    @Test("a platform admin awards a badge by hand and revokes it with a reason; learners cannot reach the page")
+    func awardAndRevoke() async throws {
+        let config = Fixtures.config(courses: ExamWebTests.examCourses)
+        let app = try await buildApplication(config: config)
+        try await app.test(.router) { client in
+            var learner = Browser(client: client)
+            try await learner.postForm("/signup", ["name": "Lee Learner", "email": "lee@example.org", "password": "a long exam password"])
+            #expect(try await learner.get("/admin/badges").status == .forbidden)
+            #expect(try await learner.postForm("/admin/badges/award", ["course": "exam-course", "email": "lee@example.org"]).status == .forbidden)
+
+            var admin = Browser(client: client)
+            try await admin.postForm("/signup", ["name": "Ada Admin", "email": "ada@example.org", "password": "a long admin password"])
+            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "test"))
+            let (adminUser, _) = try #require(try await database.store.userWithPasswordHash(email: EmailAddress("ada@example.org")!))
+            try await database.store.setRole(.platformAdmin, for: adminUser.id)
+            await database.shutdown()
+
+            let page = try await admin.get("/admin/badges")
+            #expect(page.status == .ok && page.text.contains("Award a badge by hand") && page.text.contains("No badges issued yet."))
+            let unknown = try await admin.postForm("/admin/badges/award", ["course": "exam-course", "email": "nobody@example.org"])
+            #expect(unknown.status == .unprocessableContent && unknown.text.contains("No account uses nobody@example.org"))
+            let awarded = try await admin.postForm("/admin/badges/award", ["course": "exam-course", "email": "lee@example.org"])
+            let location = try #require(awarded.headers[.location])
+            #expect(awarded.status == .seeOther && location.hasPrefix("/admin/badges?done=awarded-"))
+            let id = String(location.dropFirst("/admin/badges?done=awarded-".count))
+            let listed = try await admin.get(location)
+            #expect(listed.text.contains("Badge awarded") && listed.text.contains("Lee Learner") && listed.text.contains("by hand"))
+            #expect(try await learner.get("/me/badges").text.contains("/badges/\(id)"), "the learner's wallet lists it")
+            var visitor = Browser(client: client)
+            #expect(try await visitor.get("/badges/\(id)").text.contains("Verified: this badge is authentic"))
+
+            let noReason = try await admin.postForm("/admin/badges/\(id)/revoke", ["reason": " "])
+            #expect(noReason.status == .unprocessableContent && noReason.text.contains("Say why the badge is revoked"))
+            let revoked = try await admin.postForm("/admin/badges/\(id)/revoke", ["reason": "awarded to the wrong person"])
+            #expect(revoked.status == .seeOther)
+            #expect(try await admin.get("/admin/badges").text.contains("revoked: awarded to the wrong person"))
+            let publicPage = try await visitor.get("/badges/\(id)")
+            #expect(publicPage.text.contains("This badge does not verify: it has been revoked by the issuer."))
         }
     }
 }
