@@ -290,6 +290,17 @@ public struct ExamService: Sendable {
         try await store.appendExamEvent(ExamEvent(sessionID: session.id, kind: .focusLost, detail: String(detail.prefix(200)), at: clock.now()))
     }
 
+    /// For administrators: the latest sittings with their learners and event counts.
+    public func recentSittings(limit: Int = 100) async throws -> [(ExamSession, String, [ExamEventKind: Int])] {
+        try await store.recentExamSessions(limit: limit)
+    }
+
+    /// For administrators: one sitting with its items shown and its whole event log.
+    public func review(_ id: ExamSessionID) async throws -> (ExamSession, [ExamResponse], [ExamEvent]) {
+        guard let session = try await store.examSession(id: id) else { throw AppError.notFound("That exam sitting") }
+        return (session, try await store.examResponses(session: id), try await store.examEvents(session: id))
+    }
+
     /// A finished sitting of the learner's, with what they answered.
     public func sitting(_ id: ExamSessionID, user: UserID) async throws -> (ExamSession, [ExamResponse]) {
         guard let session = try await store.examSession(id: id), session.userID == user else { throw AppError.notFound("That exam result") }

@@ -139,6 +139,9 @@ public protocol ExamRepository: Sendable {
     /// Every answered response of the course's finished sittings, in order, with the
     /// learner's organisation (for DIF): what `cairn calibrate` fits.
     func calibrationResponses(course: CourseID) async throws -> [StoredExamResponse]
+    /// The most recent sittings of any course, newest first, with each learner's name and
+    /// how many events of each kind were logged: the review list for administrators.
+    func recentExamSessions(limit: Int) async throws -> [(ExamSession, String, [ExamEventKind: Int])]
     /// How many adaptive sittings of the course there have been and how often each item
     /// was shown in them: the exposure the adaptive engine caps.
     func adaptiveExposure(course: CourseID) async throws -> (sessions: Int, shown: [InteractionID: Int])

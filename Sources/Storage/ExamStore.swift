@@ -240,6 +240,31 @@ extension SQLStore {
         }
     }
 
+    public func recentExamSessions(limit: Int) async throws -> [(ExamSession, String, [ExamEventKind: Int])] {
+        struct Count: Decodable {
+            var session_id: String
+            var kind: String
+            var count: Int
+        }
+        return try await withReader { db in
+            let rows = try await db.raw("""
+                SELECT exam_sessions.*, users.display_name AS learner FROM exam_sessions JOIN users ON users.id = exam_sessions.user_id
+                ORDER BY exam_sessions.started_at DESC, exam_sessions.id LIMIT \(bind: limit)
+                """).all()
+            let sessions = try rows.map { (try $0.decode(model: ExamSessionRow.self).domain(), try $0.decode(column: "learner", as: String.self)) }
+            guard !sessions.isEmpty else { return [] }
+            let ids = SQLGroupExpression(sessions.map { SQLBind($0.0.id.rawValue) })
+            let counts = try await db.select().column("session_id").column("kind").column(SQLFunction("COUNT", args: SQLLiteral.all), as: "count")
+                .from("exam_events").where(SQLColumn("session_id"), .in, ids).groupBy("session_id").groupBy("kind")
+                .all(decoding: Count.self)
+            var bySession: [String: [ExamEventKind: Int]] = [:]
+            for count in counts {
+                if let kind = ExamEventKind(rawValue: count.kind) { bySession[count.session_id, default: [:]][kind] = count.count }
+            }
+            return sessions.map { ($0.0, $0.1, bySession[$0.0.id.rawValue] ?? [:]) }
+        }
+    }
+
     public func adaptiveExposure(course: CourseID) async throws -> (sessions: Int, shown: [InteractionID: Int]) {
         struct Count: Decodable { var count: Int }
         struct Shown: Decodable {

@@ -139,6 +139,7 @@ func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<
     OperationsRoutes(environment: environment, registry: metricsRegistry).add(to: router)
     PageRoutes(environment: environment, templates: templates, cookies: cookies).add(to: router)
     ExamRoutes(environment: environment, templates: templates).add(to: router)
+    ExamRoutes(environment: environment, templates: templates).addReview(to: router)
     BadgeRoutes(environment: environment, templates: templates).add(to: router)
     APIRoutes(environment: environment, cookies: cookies).add(to: router)
     allowedMethods.load(router.routes)

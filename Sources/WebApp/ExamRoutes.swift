@@ -105,6 +105,50 @@ struct ExamRoutes {
         }
     }
 
+    func addReview(to router: Router<CairnRequestContext>) {
+        router.get("/admin/exams") { _, context in
+            let admin = try BadgeRoutes.requireAdmin(context)
+            let rows = try await exams.recentSittings().map { session, learner, counts in
+                SittingReviewRow(
+                    href: "/admin/exams/\(session.id.rawValue)", learner: learner,
+                    course: courses.courses.first { $0.id == session.courseID }?.title ?? session.courseID.rawValue,
+                    started: Self.date(session.startedAt), mode: session.mode.rawValue, status: session.status.rawValue.replacingOccurrences(of: "_", with: " "),
+                    result: session.result.map { "\($0.passed ? "passed" : "not passed"), \($0.percent)%" } ?? "in progress",
+                    focusLost: counts[.focusLost] ?? 0, refused: counts[.refused] ?? 0, resumed: counts[.resume] ?? 0,
+                    flagged: (counts[.focusLost] ?? 0) + (counts[.refused] ?? 0) > 0
+                )
+            }
+            return templates.response(SittingsReviewPage(title: "Exam sittings", user: NavUser(admin), rows: rows, hasRows: !rows.isEmpty), template: "admin-exams")
+        }
+        router.get("/admin/exams/:session") { _, context in
+            let admin = try BadgeRoutes.requireAdmin(context)
+            let (session, responses, events) = try await exams.review(ExamSessionID(rawValue: try context.parameters.require("session")))
+            let page = SittingReviewPage(
+                title: "Exam sitting", user: NavUser(admin),
+                summary: "\(courses.courses.first { $0.id == session.courseID }?.title ?? session.courseID.rawValue), \(session.mode.rawValue), "
+                    + "started \(Self.date(session.startedAt)), \(session.status.rawValue.replacingOccurrences(of: "_", with: " "))"
+                    + (session.result.map { ": \($0.passed ? "passed" : "not passed") with \($0.percent)%" } ?? ""),
+                items: responses.map { response in
+                    ReviewItemRow(
+                        position: response.position, item: response.interactionID.rawValue, shown: Self.time(response.presentedAt),
+                        answered: response.answeredAt.map(Self.time) ?? "not answered",
+                        score: response.score.map { score in String(format: "%.2g of %.2g", score, response.maxScore ?? 1) } ?? "—"
+                    )
+                },
+                events: events.map { ReviewEventRow(at: Self.time($0.at), kind: $0.kind.rawValue.replacingOccurrences(of: "_", with: " "), detail: $0.detail) }
+            )
+            return templates.response(page, template: "admin-exam")
+        }
+    }
+
+    static func time(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_GB")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: date)
+    }
+
     enum ExamNotice: String {
         case alreadyAnswered = "already-answered"
         case ended
@@ -242,6 +286,49 @@ struct ExamRoutes {
         formatter.dateFormat = "d MMM yyyy, HH:mm 'UTC'"
         return formatter.string(from: date)
     }
+}
+
+struct SittingsReviewPage {
+    let title: String
+    let user: NavUser?
+    let rows: [SittingReviewRow]
+    let hasRows: Bool
+}
+
+struct SittingReviewRow {
+    let href: String
+    let learner: String
+    let course: String
+    let started: String
+    let mode: String
+    let status: String
+    let result: String
+    let focusLost: Int
+    let refused: Int
+    let resumed: Int
+    let flagged: Bool
+}
+
+struct SittingReviewPage {
+    let title: String
+    let user: NavUser?
+    let summary: String
+    let items: [ReviewItemRow]
+    let events: [ReviewEventRow]
+}
+
+struct ReviewItemRow {
+    let position: Int
+    let item: String
+    let shown: String
+    let answered: String
+    let score: String
+}
+
+struct ReviewEventRow {
+    let at: String
+    let kind: String
+    let detail: String
 }
 
 struct ExamOverviewPage {

@@ -83,6 +83,43 @@ struct ExamWebTests {
     }
 }
 
+@Suite("Exam review")
+struct ExamReviewWebTests {
+    @Test("platform admins see each sitting's items and event log, with lost focus and refusals counted; learners cannot")
+    func review() async throws {
+        let config = Fixtures.config(courses: ExamWebTests.examCourses)
+        let app = try await buildApplication(config: config)
+        try await app.test(.router) { client in
+            var learner = try await ExamWebTests.readyLearner(client, "rev")
+            try await learner.send(ExamWebTests.exam + "/start", .post, body: nil)
+            try await learner.get(ExamWebTests.exam)
+            try await learner.get(ExamWebTests.exam)
+            try await learner.postForm(ExamWebTests.exam + "/events", ["kind": "focus_lost", "detail": "page hidden"])
+            try await learner.postForm(ExamWebTests.exam + "/answer", ["position": "1", "choice": "o1"])
+            try await learner.postForm(ExamWebTests.exam + "/answer", ["position": "1", "choice": "o2"])
+            #expect(try await learner.get("/admin/exams").status == .forbidden)
+
+            var admin = Browser(client: client)
+            try await admin.postForm("/signup", ["name": "Ada Admin", "email": "ada@example.org", "password": "a long admin password"])
+            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "test"))
+            let (adminUser, _) = try #require(try await database.store.userWithPasswordHash(email: EmailAddress("ada@example.org")!))
+            try await database.store.setRole(.platformAdmin, for: adminUser.id)
+            await database.shutdown()
+
+            let list = try await admin.get("/admin/exams")
+            #expect(list.status == .ok && list.text.contains("rev") && list.text.contains("adaptive, active") && list.text.contains("class=\"flagged\""))
+            let link = try #require(list.text.range(of: "/admin/exams/[0-9a-f-]{36}", options: .regularExpression).map { String(list.text[$0]) })
+            let detail = try await admin.get(link)
+            #expect(detail.status == .ok)
+            for kind in ["start", "resume", "focus lost", "answer", "refused"] {
+                #expect(detail.text.contains("<strong>\(kind)</strong>"), "the log shows \(kind)")
+            }
+            #expect(detail.text.contains("repeated answer to item 1") && detail.text.contains("page hidden"))
+            #expect(try await admin.get("/admin/exams/00000000-0000-0000-0000-000000000000").status == .notFound)
+        }
+    }
+}
+
 @Suite("Badge administration")
 struct AdminBadgeWebTests {
     @Test("a platform admin awards a badge by hand and revokes it with a reason; learners cannot reach the page")
