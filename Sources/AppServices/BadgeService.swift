@@ -59,8 +59,12 @@ public struct BadgeService: Sendable {
 
     /// The did:web document: every key ever used.
     public func didDocument() async throws -> DIDDocument {
-        _ = try await signingKey()
-        let keys = try await store.issuerKeys().map { stored -> (name: String, jwk: PublicJWK) in
+        var stored = try await store.issuerKeys()
+        if stored.isEmpty {
+            _ = try await addKey(after: [])
+            stored = try await store.issuerKeys()
+        }
+        let keys = try stored.map { stored -> (name: String, jwk: PublicJWK) in
             let key = try IssuerKey(name: stored.name, pem: stored.privateKeyPEM)
             return (stored.name, key.publicJWK(kid: identity.keyID(stored.name)))
         }

@@ -269,7 +269,9 @@ public struct ExamService: Sendable {
         guard try await store.recordExamAnswer(answered) else { return .alreadyAnswered }
         try await store.appendExamEvent(ExamEvent(sessionID: session.id, kind: .answer, detail: "item \(position)", at: now))
         // The last item of the form, or the adaptive rule's stop: the result is ready now.
-        if try Self.isComplete(session: session, plan: plan, responses: try await store.examResponses(session: session.id)) {
+        // The responses as they now stand: the ones read above, with this one answered.
+        let current = responses.map { $0.position == position ? answered : $0 }
+        if try Self.isComplete(session: session, plan: plan, responses: current) {
             _ = try await finish(session, plan: plan, status: .submitted, reason: "completed", at: now)
             return .finished(session.id)
         }

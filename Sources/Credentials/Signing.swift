@@ -136,10 +136,35 @@ public enum CredentialError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// The VC-JWT payload: the credential's own properties at the top level, plus the JWT
-/// claims Open Badges 3.0 asks for (iss, jti, nbf, sub, exp).
-public struct CredentialClaims: Codable, Sendable, Equatable {
-    public var credential: AchievementCredential
+/// What a VC-JWT's claims repeat from the credential it carries.
+public protocol JWTClaimSource: Codable, Sendable, Equatable {
+    var claimIssuer: String { get }
+    var claimID: String { get }
+    var claimValidFrom: String { get }
+    var claimValidUntil: String? { get }
+    var claimSubject: String? { get }
+}
+
+extension AchievementCredential: JWTClaimSource {
+    public var claimIssuer: String { issuer.id }
+    public var claimID: String { id }
+    public var claimValidFrom: String { validFrom }
+    public var claimValidUntil: String? { validUntil }
+    public var claimSubject: String? { credentialSubject.id }
+}
+
+extension StatusListCredential: JWTClaimSource {
+    public var claimIssuer: String { issuer }
+    public var claimID: String { id }
+    public var claimValidFrom: String { validFrom }
+    public var claimValidUntil: String? { validUntil }
+    public var claimSubject: String? { nil }
+}
+
+/// A VC-JWT payload: the credential's own properties at the top level, plus the JWT claims
+/// Open Badges 3.0 asks for (iss, jti, nbf, sub, exp), taken from the credential.
+public struct SignedClaims<Credential: JWTClaimSource>: Codable, Sendable, Equatable {
+    public var credential: Credential
     public var iss: String
     public var jti: String
     public var nbf: Int
@@ -148,17 +173,17 @@ public struct CredentialClaims: Codable, Sendable, Equatable {
 
     enum ClaimKeys: String, CodingKey { case iss, jti, nbf, sub, exp }
 
-    public init(_ credential: AchievementCredential) {
+    public init(_ credential: Credential) {
         self.credential = credential
-        iss = credential.issuer.id
-        jti = credential.id
-        nbf = Int((CredentialDate.date(credential.validFrom) ?? Date()).timeIntervalSince1970)
-        sub = credential.credentialSubject.id
-        exp = credential.validUntil.flatMap(CredentialDate.date).map { Int($0.timeIntervalSince1970) }
+        iss = credential.claimIssuer
+        jti = credential.claimID
+        nbf = Int((CredentialDate.date(credential.claimValidFrom) ?? Date()).timeIntervalSince1970)
+        sub = credential.claimSubject
+        exp = credential.claimValidUntil.flatMap(CredentialDate.date).map { Int($0.timeIntervalSince1970) }
     }
 
     public init(from decoder: any Decoder) throws {
-        credential = try AchievementCredential(from: decoder)
+        credential = try Credential(from: decoder)
         let claims = try decoder.container(keyedBy: ClaimKeys.self)
         iss = try claims.decode(String.self, forKey: .iss)
         jti = try claims.decode(String.self, forKey: .jti)
@@ -177,6 +202,9 @@ public struct CredentialClaims: Codable, Sendable, Equatable {
         try claims.encodeIfPresent(exp, forKey: .exp)
     }
 }
+
+public typealias CredentialClaims = SignedClaims<AchievementCredential>
+public typealias StatusListClaims = SignedClaims<StatusListCredential>
 
 /// Signs credentials as compact JWS (RFC 7515) with ES256: base64url(header) "."
 /// base64url(payload) "." base64url(r ‖ s), the signature by swift-crypto's P-256 ECDSA over
@@ -219,41 +247,4 @@ struct JOSEHeader: Codable {
     var alg: String?
     var kid: String?
     var typ: String?
-}
-
-/// A status list credential as a VC-JWT payload.
-public struct StatusListClaims: Codable, Sendable, Equatable {
-    public var credential: StatusListCredential
-    public var iss: String
-    public var jti: String
-    public var nbf: Int
-    public var exp: Int?
-
-    enum ClaimKeys: String, CodingKey { case iss, jti, nbf, exp }
-
-    public init(_ credential: StatusListCredential) {
-        self.credential = credential
-        iss = credential.issuer
-        jti = credential.id
-        nbf = Int((CredentialDate.date(credential.validFrom) ?? Date()).timeIntervalSince1970)
-        exp = credential.validUntil.flatMap(CredentialDate.date).map { Int($0.timeIntervalSince1970) }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        credential = try StatusListCredential(from: decoder)
-        let claims = try decoder.container(keyedBy: ClaimKeys.self)
-        iss = try claims.decode(String.self, forKey: .iss)
-        jti = try claims.decode(String.self, forKey: .jti)
-        nbf = try claims.decode(Int.self, forKey: .nbf)
-        exp = try claims.decodeIfPresent(Int.self, forKey: .exp)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try credential.encode(to: encoder)
-        var claims = encoder.container(keyedBy: ClaimKeys.self)
-        try claims.encode(iss, forKey: .iss)
-        try claims.encode(jti, forKey: .jti)
-        try claims.encode(nbf, forKey: .nbf)
-        try claims.encodeIfPresent(exp, forKey: .exp)
-    }
 }

@@ -77,12 +77,12 @@ struct BadgeRoutes {
             return templates.response(WalletPage(title: "Your badges", user: NavUser(user), badges: cards, hasBadges: !cards.isEmpty), template: "wallet")
         }
         router.get("/admin/badges") { request, context in
-            let admin = try Self.requireAdmin(context)
+            let admin = try context.requireAdmin("the badge administration")
             let notice = request.uri.queryParameters["done"].map(String.init)
             return templates.response(try await adminPage(admin, notice: notice, error: nil), template: "admin-badges")
         }
         router.post("/admin/badges/award") { request, context in
-            let admin = try Self.requireAdmin(context)
+            let admin = try context.requireAdmin("the badge administration")
             let form = FormFields(String(buffer: try await request.body.collect(upTo: 16_384)))
             do {
                 let badge = try await badges.award(course: CourseID(rawValue: form.first("course") ?? ""), email: form.first("email") ?? "")
@@ -92,7 +92,7 @@ struct BadgeRoutes {
             }
         }
         router.post("/admin/badges/:badge/revoke") { request, context in
-            let admin = try Self.requireAdmin(context)
+            let admin = try context.requireAdmin("the badge administration")
             let id = try context.parameters.require("badge")
             let form = FormFields(String(buffer: try await request.body.collect(upTo: 16_384)))
             do {
@@ -111,12 +111,6 @@ struct BadgeRoutes {
             let report = try await badges.verify(jwt: jwt)
             return try Self.json(VerifyResponse(valid: report.isValid, checks: report.checks, credential: report.credential?.id), type: "application/json", maxAge: nil)
         }
-    }
-
-    static func requireAdmin(_ context: CairnRequestContext) throws -> User {
-        let user = try context.requireUser()
-        guard user.role == .platformAdmin else { throw AppError.forbidden("the badge administration (platform administrators only)") }
-        return user
     }
 
     func adminPage(_ admin: User, notice: String?, error: String?) async throws -> AdminBadgesPage {

@@ -107,7 +107,7 @@ struct ExamRoutes {
 
     func addReview(to router: Router<CairnRequestContext>) {
         router.get("/admin/exams") { _, context in
-            let admin = try BadgeRoutes.requireAdmin(context)
+            let admin = try context.requireAdmin("the exam review")
             let rows = try await exams.recentSittings().map { session, learner, counts in
                 SittingReviewRow(
                     href: "/admin/exams/\(session.id.rawValue)", learner: learner,
@@ -121,7 +121,7 @@ struct ExamRoutes {
             return templates.response(SittingsReviewPage(title: "Exam sittings", user: NavUser(admin), rows: rows, hasRows: !rows.isEmpty), template: "admin-exams")
         }
         router.get("/admin/exams/:session") { _, context in
-            let admin = try BadgeRoutes.requireAdmin(context)
+            let admin = try context.requireAdmin("the exam review")
             let (session, responses, events) = try await exams.review(ExamSessionID(rawValue: try context.parameters.require("session")))
             let page = SittingReviewPage(
                 title: "Exam sitting", user: NavUser(admin),

@@ -46,6 +46,13 @@ extension CairnRequestContext {
         guard let user = identity else { throw AppError.notSignedIn }
         return user
     }
+
+    /// The signed-in platform administrator; anyone else is refused.
+    func requireAdmin(_ what: String) throws -> User {
+        let user = try requireUser()
+        guard user.role == .platformAdmin else { throw AppError.forbidden("\(what) (platform administrators only)") }
+        return user
+    }
 }
 
 /// Health, readiness, metrics and the stylesheet.

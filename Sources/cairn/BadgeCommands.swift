@@ -18,20 +18,10 @@ struct Badges: AsyncParsableCommand {
     static func withBadges<T>(
         data: DataOptions, courses: [Course], publicURL: String?, _ body: (BadgeService, SQLStore) async throws -> T
     ) async throws -> T {
-        var config = AppConfig()
-        data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
         let baseURL = publicURL ?? ProcessInfo.processInfo.environment["CAIRN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
-        let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
-        do {
-            try await database.migrate()
-            let store = database.store
+        return try await data.withStore { store, _ in
             let catalog = CatalogService(catalog: Catalog(courses: courses, diagnostics: []), store: store)
-            let result = try await body(BadgeService(catalog: catalog, store: store, baseURL: baseURL), store)
-            await database.shutdown()
-            return result
-        } catch {
-            await database.shutdown()
-            throw error
+            return try await body(BadgeService(catalog: catalog, store: store, baseURL: baseURL), store)
         }
     }
 

@@ -167,25 +167,16 @@ struct Calibrate: AsyncParsableCommand {
                 }
                 rows = try service.readResponses(csv: text, course: found)
             } else {
-                var config = AppConfig()
-                data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
-                let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
-                source = database.location
-                let stored: [StoredExamResponse]
-                do {
-                    try await database.migrate()
-                    stored = try await database.store.calibrationResponses(course: found.id)
-                    await database.shutdown()
-                } catch {
-                    await database.shutdown()
-                    throw error
+                let (stored, location) = try await data.withStore { store, location in
+                    (try await store.calibrationResponses(course: found.id), location)
                 }
+                source = location
                 let read = try service.responses(stored: stored, course: found)
                 if read.unknownItems > 0 {
                     print("left out \(read.unknownItems) response(s) to items \(course) no longer has")
                 }
                 guard !read.responses.isEmpty else {
-                    throw ValidationError("\(database.location) holds no finished exam sittings of \(course) yet; pass --responses FILE.csv to calibrate from a file")
+                    throw ValidationError("\(location) holds no finished exam sittings of \(course) yet; pass --responses FILE.csv to calibrate from a file")
                 }
                 rows = read.responses
             }

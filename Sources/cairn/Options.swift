@@ -3,6 +3,7 @@ import CairnCore
 import Curriculum
 import Foundation
 import Logging
+import Storage
 import WebApp
 
 /// Settings shared by every command that touches data. Each reads flag > environment > default.
@@ -12,6 +13,23 @@ struct DataOptions: ParsableArguments {
 
     func apply(to config: inout AppConfig, environment: [String: String]) {
         if let value = dataDirectory ?? environment["CAIRN_DATA"] { config.dataDirectory = value }
+    }
+
+    /// The data folder's database, migrated, for a command's `body`; closed afterwards
+    /// whether `body` succeeds or throws. `body` also gets where the database lives.
+    func withStore<T>(_ body: (SQLStore, String) async throws -> T) async throws -> T {
+        var config = AppConfig()
+        apply(to: &config, environment: ProcessInfo.processInfo.environment)
+        let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
+        do {
+            try await database.migrate()
+            let result = try await body(database.store, database.location)
+            await database.shutdown()
+            return result
+        } catch {
+            await database.shutdown()
+            throw error
+        }
     }
 }
 
