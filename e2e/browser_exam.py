@@ -23,6 +23,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 BASE, SHOTS, ITEMS, DATABASE = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
+# A platform administrator made with `cairn users create-admin` before this script runs.
+ADMIN_EMAIL, ADMIN_PASSWORD = sys.argv[5], sys.argv[6]
 os.makedirs(SHOTS, exist_ok=True)
 passed, failed = 0, 0
 
@@ -280,6 +282,37 @@ try:
     driver.get(BASE + "/courses/exam-course/exam")
     check(not driver.find_elements(By.XPATH, "//button[normalize-space()='Start the exam']"), "no new attempt during the cool-down")
     check("1 of 2 left" in driver.page_source, "one attempt of two is left")
+
+    print("an administrator suspends the first learner's badge, then reinstates it")
+    driver.delete_all_cookies()
+    driver.get(BASE + "/login")
+    driver.find_element(By.ID, "email").send_keys(ADMIN_EMAIL)
+    driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    driver.get(BASE + "/admin/badges")
+    badge_id = badge_link.rstrip("/").split("/")[-1]
+    row = driver.find_element(By.XPATH, f"//tr[td/a[@href='/badges/{badge_id}']]")
+    row.find_element(By.ID, f"suspend-{badge_id}").send_keys("A complaint about this sitting is being looked into")
+    click_and_wait(driver, By.XPATH, f"//tr[td/a[@href='/badges/{badge_id}']]//button[normalize-space()='Suspend']")
+    check("Badge suspended" in driver.find_element(By.CSS_SELECTOR, ".notice").text, "the admin page confirms the suspension")
+    row = driver.find_element(By.XPATH, f"//tr[td/a[@href='/badges/{badge_id}']]")
+    check("suspended: A complaint about this sitting is being looked into" in row.text, "the row shows the suspension and its reason")
+    shot(driver, "36-admin-badge-suspended")
+    driver.delete_all_cookies()
+    driver.get(badge_link)
+    verdict = driver.find_element(By.CSS_SELECTOR, ".verification .verdict").text
+    check("the issuer has suspended it for now" in verdict, f"the public page says the badge is suspended ({verdict!r})")
+    check("suspended by the issuer" in driver.find_element(By.CSS_SELECTOR, ".verification").get_attribute("textContent"), "the failed status check is listed")
+    shot(driver, "37-badge-page-suspended")
+    driver.get(BASE + "/login")
+    driver.find_element(By.ID, "email").send_keys(ADMIN_EMAIL)
+    driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    driver.get(BASE + "/admin/badges")
+    click_and_wait(driver, By.XPATH, f"//tr[td/a[@href='/badges/{badge_id}']]//button[normalize-space()='Reinstate']")
+    check("Badge reinstated" in driver.find_element(By.CSS_SELECTOR, ".notice").text, "the admin page confirms the reinstatement")
+    driver.get(badge_link)
+    check("Verified: this badge is authentic and in force." in driver.page_source, "the reinstated badge verifies again")
 finally:
     driver.quit()
 

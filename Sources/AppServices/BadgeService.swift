@@ -24,6 +24,8 @@ public struct BadgeService: Sendable {
     }
 
     public var revocationListURL: String { identity.baseURL + "/status/revocation" }
+    /// Beside the revocation list, by the convention `CredentialStatus.suspensionCompanion` reads.
+    public var suspensionListURL: String { identity.baseURL + "/status/suspension" }
     public func badgeURL(_ id: String) -> String { identity.baseURL + "/badges/" + id }
 
     // MARK: keys
@@ -116,8 +118,18 @@ public struct BadgeService: Sendable {
                 keyName: key.name, awardedAt: now, validUntil: validUntil
             )
             try await store.insertBadge(badge)
+            Self.keepCopy(badge)
             return badge
         }
+    }
+
+    /// When `CAIRN_CREDENTIAL_COPIES` names a folder, each issued credential's JSON is also
+    /// written there (`scripts/test` validates every one against the Open Badges schema).
+    static func keepCopy(_ badge: IssuedBadge) {
+        guard let folder = ProcessInfo.processInfo.environment["CAIRN_CREDENTIAL_COPIES"], !folder.isEmpty else { return }
+        let url = URL(fileURLWithPath: folder, isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try? Data(badge.json.utf8).write(to: url.appendingPathComponent("\(badge.id).json"))
     }
 
     func credential(
@@ -130,7 +142,7 @@ public struct BadgeService: Sendable {
         let alignments = skills.compactMap(course.skill).map { skill in
             Alignment(
                 targetName: skill.title, targetUrl: "\(base)/courses/\(course.id.rawValue)#skill-\(skill.id.rawValue)",
-                targetDescription: skill.description, targetType: "ceterms:Skill", targetCode: skill.id.rawValue
+                targetDescription: skill.description, targetType: "ceasn:Competency", targetCode: skill.id.rawValue
             )
         }
         let resultID = "\(base)/courses/\(course.id.rawValue)#exam-result"
@@ -205,12 +217,35 @@ public struct BadgeService: Sendable {
         try await store.setRevoked(badge: id, at: clock.now(), reason: reason)
     }
 
+    /// Suspends a badge until it is reinstated (while a complaint or an exam review is open):
+    /// it fails verification meanwhile. A reason is required and kept.
+    public func suspend(id: String, reason: String) async throws {
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw AppError.invalidField(field: "reason", message: "Say why the badge is suspended; the reason is kept.") }
+        let badge = try await badge(id: id)
+        guard badge.revokedAt == nil else { throw AppError.conflict("That badge is revoked for good; it cannot be suspended.") }
+        try await store.setSuspended(badge: id, suspended: true, at: clock.now(), reason: reason)
+    }
+
+    /// Lifts a suspension: the badge verifies again once verifiers re-read the list.
+    public func reinstate(id: String) async throws {
+        let badge = try await badge(id: id)
+        guard badge.suspendedAt != nil else { throw AppError.conflict("That badge is not suspended.") }
+        try await store.setSuspended(badge: id, suspended: false, at: clock.now(), reason: nil)
+    }
+
     /// The revocation list, signed: what verifiers read.
-    public func revocationListJWT() async throws -> String {
+    public func revocationListJWT() async throws -> String { try await statusListJWT(purpose: "revocation") }
+
+    /// The suspension list, signed.
+    public func suspensionListJWT() async throws -> String { try await statusListJWT(purpose: "suspension") }
+
+    func statusListJWT(purpose: String) async throws -> String {
+        let revocation = purpose == "revocation"
         var bits = StatusBitstring()
-        for index in try await store.statusIndexes(revoked: true) { bits[index] = true }
+        for index in try await store.statusIndexes(revoked: revocation) { bits[index] = true }
         let list = try StatusListCredential(
-            id: revocationListURL, issuer: identity.did, purpose: "revocation", bits: bits, validFrom: clock.now(),
+            id: revocation ? revocationListURL : suspensionListURL, issuer: identity.did, purpose: purpose, bits: bits, validFrom: clock.now(),
             ttl: Int(Self.statusListTTL * 1000)
         )
         return try CredentialSigner(identity: identity, key: try await signingKey()).sign(list)
@@ -228,10 +263,12 @@ public struct BadgeService: Sendable {
         let keys: StaticKeys
 
         func isSet(_ status: CredentialStatus) async throws -> Bool {
-            guard status.statusListCredential == service.revocationListURL else {
-                throw CredentialError.malformed("\(status.statusListCredential) is not a list this server publishes")
+            let jwt = switch status.statusListCredential {
+            case service.revocationListURL: try await service.revocationListJWT()
+            case service.suspensionListURL: try await service.suspensionListJWT()
+            default: throw CredentialError.malformed("\(status.statusListCredential) is not a list this server publishes")
             }
-            return try await StatusListReader().isSet(status, listJWT: try await service.revocationListJWT(), keys: keys)
+            return try await StatusListReader().isSet(status, listJWT: jwt, keys: keys)
         }
     }
 }

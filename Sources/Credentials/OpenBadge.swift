@@ -256,6 +256,17 @@ public struct CredentialStatus: Codable, Sendable, Equatable {
         statusListIndex = String(index)
         self.statusListCredential = statusListCredential
     }
+
+    /// The suspension entry that goes with this revocation entry, by Cairn's convention: an
+    /// issuer whose revocation list is at `…/status/revocation` publishes its suspension list
+    /// at `…/status/suspension`, with the same index. Open Badges 3.0 allows a credential one
+    /// `credentialStatus`, so the credential names its revocation entry and verifiers that
+    /// know the convention also read the suspension list.
+    public var suspensionCompanion: CredentialStatus? {
+        let suffix = "/status/revocation"
+        guard statusPurpose == "revocation", statusListCredential.hasSuffix(suffix), let index = Int(statusListIndex) else { return nil }
+        return CredentialStatus(statusListCredential: String(statusListCredential.dropLast(suffix.count)) + "/status/suspension", purpose: "suspension", index: index)
+    }
 }
 
 public struct CredentialSchema: Codable, Sendable, Equatable {

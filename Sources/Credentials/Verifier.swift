@@ -170,20 +170,35 @@ public struct CredentialVerifier: Sendable {
         checks.append(Self.dates(validFrom: claims.validFrom, validUntil: claims.validUntil, at: now))
 
         if let entry = credential.credentialStatus {
-            if let status {
-                do {
-                    let set = try await status.isSet(entry)
-                    checks.append(VerificationCheck("status", !set, set
-                        ? (entry.statusPurpose == "suspension" ? "suspended by the issuer" : "revoked by the issuer")
-                        : "not \(entry.statusPurpose == "suspension" ? "suspended" : "revoked") (\(entry.statusListCredential), index \(entry.statusListIndex))"))
-                } catch {
-                    checks.append(VerificationCheck("status", false, "the status list \(entry.statusListCredential) could not be read: \(error)"))
-                }
-            } else {
-                checks.append(VerificationCheck("status", false, "the status list was not checked (offline); its revocation state is unknown"))
-            }
+            checks.append(await Self.status(entry, resolver: status))
         }
         return VerificationReport(checks: checks, payload: payload)
+    }
+
+    /// The credential's status: its own entry and, when the issuer follows Cairn's
+    /// convention, the suspension list beside its revocation list (a suspension list that
+    /// cannot be read counts only when the credential names it itself).
+    static func status(_ entry: CredentialStatus, resolver: (any StatusResolver)?) async -> VerificationCheck {
+        guard let resolver else {
+            return VerificationCheck("status", false, "the status list was not checked (offline); its revocation state is unknown")
+        }
+        let set: Bool
+        do {
+            set = try await resolver.isSet(entry)
+        } catch {
+            return VerificationCheck("status", false, "the status list \(entry.statusListCredential) could not be read: \(error)")
+        }
+        if set { return VerificationCheck("status", false, entry.statusPurpose == "suspension" ? "suspended by the issuer" : "revoked by the issuer") }
+        var detail = "not \(entry.statusPurpose == "suspension" ? "suspended" : "revoked") (\(entry.statusListCredential), index \(entry.statusListIndex))"
+        if let companion = entry.suspensionCompanion {
+            do {
+                if try await resolver.isSet(companion) { return VerificationCheck("status", false, "suspended by the issuer") }
+                detail += "; not suspended (\(companion.statusListCredential))"
+            } catch {
+                detail += "; no suspension list could be read at \(companion.statusListCredential)"
+            }
+        }
+        return VerificationCheck("status", true, detail)
     }
 
     /// What the Open Badges 3.0 data model requires of an AchievementCredential, checked

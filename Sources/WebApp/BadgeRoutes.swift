@@ -26,11 +26,16 @@ struct BadgeRoutes {
             }
             return try Self.json(jwk, type: "application/jwk+json", maxAge: 3600)
         }
-        router.get("/status/revocation") { _, _ in
-            Response(
+        router.get("/status/:purpose") { _, context in
+            let jwt = switch try context.parameters.require("purpose") {
+            case "revocation": try await badges.revocationListJWT()
+            case "suspension": try await badges.suspensionListJWT()
+            default: throw AppError.notFound("That status list")
+            }
+            return Response(
                 status: .ok,
                 headers: [.contentType: "application/vc+jwt", .cacheControl: "public, max-age=\(Int(BadgeService.statusListTTL))"],
-                body: .init(byteBuffer: ByteBuffer(string: try await badges.revocationListJWT()))
+                body: .init(byteBuffer: ByteBuffer(string: jwt))
             )
         }
         router.get("/badges/:file") { _, context in
@@ -72,7 +77,8 @@ struct BadgeRoutes {
             let owned = try await badges.badges(user: user.id)
             let cards = owned.map { badge in
                 WalletCard(title: (try? courses.course(badge.courseID))?.credential.title ?? badge.courseID.rawValue,
-                           awarded: ExamRoutes.date(badge.awardedAt), href: "/badges/\(badge.id)", revoked: badge.revokedAt != nil)
+                           awarded: ExamRoutes.date(badge.awardedAt), href: "/badges/\(badge.id)", revoked: badge.revokedAt != nil,
+                           suspended: badge.revokedAt == nil && badge.suspendedAt != nil)
             }
             return templates.response(WalletPage(title: "Your badges", user: NavUser(user), badges: cards, hasBadges: !cards.isEmpty), template: "wallet")
         }
@@ -91,13 +97,20 @@ struct BadgeRoutes {
                 return templates.response(try await adminPage(admin, notice: nil, error: error.description), template: "admin-badges", status: Problem(error).status)
             }
         }
-        router.post("/admin/badges/:badge/revoke") { request, context in
+        router.post("/admin/badges/:badge/:change") { request, context in
             let admin = try context.requireAdmin("the badge administration")
             let id = try context.parameters.require("badge")
+            let change = try context.parameters.require("change")
             let form = FormFields(String(buffer: try await request.body.collect(upTo: 16_384)))
             do {
-                try await badges.revoke(id: id, reason: form.first("reason") ?? "")
-                return Response.redirect(to: "/admin/badges?done=revoked-\(id)", type: .normal)
+                switch change {
+                case "revoke": try await badges.revoke(id: id, reason: form.first("reason") ?? "")
+                case "suspend": try await badges.suspend(id: id, reason: form.first("reason") ?? "")
+                case "reinstate": try await badges.reinstate(id: id)
+                default: throw AppError.notFound("That page")
+                }
+                let done = change == "revoke" ? "revoked" : change == "suspend" ? "suspended" : "reinstated"
+                return Response.redirect(to: "/admin/badges?done=\(done)-\(id)", type: .normal)
             } catch let error as AppError {
                 return templates.response(try await adminPage(admin, notice: nil, error: error.description), template: "admin-badges", status: Problem(error).status)
             }
@@ -119,12 +132,21 @@ struct BadgeRoutes {
                 id: badge.id, href: "/badges/\(badge.id)", earner: earner,
                 course: (try? courses.course(badge.courseID))?.credential.title ?? badge.courseID.rawValue,
                 awarded: ExamRoutes.date(badge.awardedAt), how: badge.examSessionID == nil ? "by hand" : "exam",
-                revoked: badge.revokedAt != nil, reason: badge.revocationReason ?? "", revokeAction: "/admin/badges/\(badge.id)/revoke"
+                revoked: badge.revokedAt != nil, reason: badge.revocationReason ?? "", revokeAction: "/admin/badges/\(badge.id)/revoke",
+                suspended: badge.revokedAt == nil && badge.suspendedAt != nil, suspensionReason: badge.suspensionReason ?? "",
+                suspendAction: "/admin/badges/\(badge.id)/suspend", reinstateAction: "/admin/badges/\(badge.id)/reinstate"
             )
         }
-        let message: String? = notice.map { notice in
-            notice.hasPrefix("awarded-") ? "Badge awarded: \(notice.dropFirst("awarded-".count))."
-                : "Badge revoked: \(notice.dropFirst("revoked-".count)). Verifiers see it within five minutes."
+        let message: String? = notice.flatMap { notice in
+            guard let dash = notice.firstIndex(of: "-") else { return nil }
+            let id = notice[notice.index(after: dash)...]
+            return switch notice[..<dash] {
+            case "awarded": "Badge awarded: \(id)."
+            case "revoked": "Badge revoked: \(id). Verifiers see it within five minutes."
+            case "suspended": "Badge suspended: \(id). Verifiers see it within five minutes; reinstate it when the matter is settled."
+            case "reinstated": "Badge reinstated: \(id). It verifies again within five minutes."
+            default: nil
+            }
         }
         return AdminBadgesPage(
             title: "Badges", user: NavUser(admin), courses: courses.courses.map { CourseOption(id: $0.id.rawValue, title: $0.credential.title) },
@@ -169,7 +191,7 @@ struct BadgeRoutes {
             skills: (achievement.alignment ?? []).map { SkillLine(name: $0.targetName, description: $0.targetDescription ?? "") },
             evidence: (credential.evidence ?? []).map { $0.narrative ?? $0.name ?? "" },
             valid: report.isValid, checks: report.checks.map { CheckLine(name: $0.name, passed: $0.passed, detail: $0.detail) },
-            revoked: badge.revokedAt != nil, issuer: credential.issuer.name, issuerDID: credential.issuer.id,
+            revoked: badge.revokedAt != nil, suspended: badge.revokedAt == nil && badge.suspendedAt != nil, issuer: credential.issuer.name, issuerDID: credential.issuer.id,
             courseHref: course.map { Paths.course($0.id) }, jsonHref: "/badges/\(badge.id).json", jwtHref: "/badges/\(badge.id).jwt",
             pngHref: "/badges/\(badge.id).png", svgHref: "/badges/\(badge.id).svg",
             linkedInHref: linkedIn.url?.absoluteString ?? "", pageURL: url, isOwner: viewer?.id == badge.userID
@@ -190,6 +212,7 @@ struct BadgePage {
     let valid: Bool
     let checks: [CheckLine]
     let revoked: Bool
+    let suspended: Bool
     let issuer: String
     let issuerDID: String
     let courseHref: String?
@@ -238,6 +261,10 @@ struct AdminBadgeRow {
     let revoked: Bool
     let reason: String
     let revokeAction: String
+    let suspended: Bool
+    let suspensionReason: String
+    let suspendAction: String
+    let reinstateAction: String
 }
 
 struct WalletPage {
@@ -252,4 +279,5 @@ struct WalletCard {
     let awarded: String
     let href: String
     let revoked: Bool
+    let suspended: Bool
 }

@@ -12,7 +12,7 @@ import Storage
 import WebApp
 
 struct Badges: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self, Revoke.self, RotateKey.self])
+    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self, Revoke.self, Suspend.self, Reinstate.self, RotateKey.self])
 
     /// The badge service over the data folder's database, closed after `body`.
     static func withBadges<T>(
@@ -48,6 +48,52 @@ struct Badges: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
             print("revoked \(badge): \(reason)")
+        }
+    }
+
+    struct Suspend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Suspend a badge while a matter is looked into, with the reason; `cairn badges reinstate` lifts it.",
+            discussion: "The badge's bit is set in the suspension list (/status/suspension); verifiers see it within five minutes."
+        )
+
+        @Argument(help: "The badge's id: the last part of its address, /badges/ID.")
+        var badge: String
+
+        @Option(help: "Why it is suspended.")
+        var reason: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            do {
+                try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in
+                    try await badges.suspend(id: badge, reason: reason)
+                }
+            } catch let error as AppError {
+                throw ValidationError(error.description)
+            }
+            print("suspended \(badge): \(reason)")
+        }
+    }
+
+    struct Reinstate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Lift a badge's suspension: it verifies again within five minutes.")
+
+        @Argument(help: "The badge's id: the last part of its address, /badges/ID.")
+        var badge: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            do {
+                try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in
+                    try await badges.reinstate(id: badge)
+                }
+            } catch let error as AppError {
+                throw ValidationError(error.description)
+            }
+            print("reinstated \(badge)")
         }
     }
 

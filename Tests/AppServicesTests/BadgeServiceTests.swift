@@ -67,6 +67,34 @@ struct BadgeServiceTests {
         #expect(try await badges.verify(jwt: second.jwt).isValid)
     }
 
+    @Test("suspending fails verification until the badge is reinstated; a revoked badge cannot be suspended")
+    func suspension() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let badge = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("fa"))))
+        let other = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("gu"))))
+        await #expect(throws: AppError.self) { try await badges.suspend(id: badge.id, reason: "") }
+        await #expect(throws: AppError.self) { try await badges.reinstate(id: badge.id) }
+        try await badges.suspend(id: badge.id, reason: "a complaint about the exam is being looked into")
+        let suspended = try await badges.verify(jwt: badge.jwt)
+        #expect(suspended.checks.last == VerificationCheck("status", false, "suspended by the issuer"))
+        #expect(try await badges.badge(id: badge.id).suspensionReason == "a complaint about the exam is being looked into")
+        #expect(try await badges.verify(jwt: other.jwt).isValid, "the neighbouring badge is untouched")
+        // The published suspension list carries the bit; the revocation list does not.
+        let list = try await badges.suspensionListJWT()
+        let keys = StaticKeys(document: try await badges.didDocument())
+        let entry = try #require(CredentialVerifier.unverifiedCredential(badge.jwt).credentialStatus?.suspensionCompanion)
+        #expect(entry.statusListCredential == badges.suspensionListURL)
+        #expect(try await StatusListReader().isSet(entry, listJWT: list, keys: keys))
+        let revocationEntry = try #require(CredentialVerifier.unverifiedCredential(badge.jwt).credentialStatus)
+        #expect(try await !StatusListReader().isSet(revocationEntry, listJWT: try await badges.revocationListJWT(), keys: keys))
+        try await badges.reinstate(id: badge.id)
+        let restored = try await badges.verify(jwt: badge.jwt)
+        #expect(restored.isValid, "\(restored.checks)")
+        #expect(restored.checks.last?.detail.contains("not suspended") == true)
+        try await badges.revoke(id: other.id, reason: "issued in error")
+        await #expect(throws: AppError.self) { try await badges.suspend(id: other.id, reason: "too late") }
+    }
+
     @Test("after a key rotation new badges use the new key, and badges signed before still verify")
     func rotation() async throws {
         let (room, badges, exams) = try await Self.room()

@@ -26,7 +26,7 @@ enum Sample {
             criteria: Criteria(narrative: "Pass the AI Foundations exam."), image: Image(id: "https://learn.example.org/badges/ai-foundations.png"),
             creator: issuer,
             alignment: [Alignment(targetName: "Prompting", targetUrl: "https://learn.example.org/courses/ai-foundations#skill-prompting",
-                                  targetDescription: "Writes clear prompts.", targetType: "ceterms:Skill", targetCode: "prompting")],
+                                  targetDescription: "Writes clear prompts.", targetType: "ceasn:Competency", targetCode: "prompting")],
             resultDescription: [ResultDescription(id: "urn:cairn:result:exam", name: "Exam score", resultType: "Percent",
                                                   valueMin: "0", valueMax: "100", requiredValue: "70")]
         )
@@ -43,10 +43,12 @@ enum Sample {
         )
     }
 
-    static func list(_ key: IssuerKey, revoked: [Int]) throws -> String {
+    static let suspensionURL = "https://learn.example.org/status/suspension"
+
+    static func list(_ key: IssuerKey, revoked: [Int], url: String = listURL, purpose: String = "revocation") throws -> String {
         var bits = StatusBitstring()
         for index in revoked { bits[index] = true }
-        let list = try StatusListCredential(id: listURL, issuer: identity.did, purpose: "revocation", bits: bits, validFrom: validFrom, ttl: 300_000)
+        let list = try StatusListCredential(id: url, issuer: identity.did, purpose: purpose, bits: bits, validFrom: validFrom, ttl: 300_000)
         return try CredentialSigner(identity: identity, key: key).sign(list)
     }
 }
@@ -137,6 +139,39 @@ struct CredentialTests {
         #expect(revoked.checks.last == VerificationCheck("status", false, "revoked by the issuer"))
         let offline = await CredentialVerifier().verify(jwt: jwt, keys: keys, status: nil, at: now)
         #expect(offline.checks.last?.passed == false && offline.checks.last?.detail.contains("unknown") == true, "offline cannot claim the status is fine")
+    }
+
+    @Test("suspension: the suspension list beside the revocation list suspends a credential, and lifting it restores it")
+    func suspension() async throws {
+        let credential = Sample.credential(index: 4242)
+        #expect(credential.credentialStatus?.suspensionCompanion == CredentialStatus(statusListCredential: Sample.suspensionURL, purpose: "suspension", index: 4242))
+        let jwt = try CredentialSigner(identity: Sample.identity, key: key).sign(credential)
+        let keys = StaticKeys(document: document)
+        func lists(suspended: [Int]) throws -> ListsInMemory {
+            ListsInMemory(lists: [
+                Sample.listURL: try Sample.list(key, revoked: []),
+                Sample.suspensionURL: try Sample.list(key, revoked: suspended, url: Sample.suspensionURL, purpose: "suspension"),
+            ], keys: keys)
+        }
+        let suspended = await CredentialVerifier().verify(jwt: jwt, keys: keys, status: try lists(suspended: [4242]), at: now)
+        #expect(!suspended.isValid)
+        #expect(suspended.checks.last == VerificationCheck("status", false, "suspended by the issuer"))
+        let lifted = await CredentialVerifier().verify(jwt: jwt, keys: keys, status: try lists(suspended: [4241]), at: now)
+        #expect(lifted.isValid, "\(lifted.checks)")
+        #expect(lifted.checks.last?.detail.contains("not suspended (\(Sample.suspensionURL))") == true)
+        // A revocation list served as if it were the suspension list is refused, not read as "not suspended".
+        let swapped = ListsInMemory(lists: [Sample.listURL: try Sample.list(key, revoked: []), Sample.suspensionURL: try Sample.list(key, revoked: [])], keys: keys)
+        let confused = await CredentialVerifier().verify(jwt: jwt, keys: keys, status: swapped, at: now)
+        #expect(confused.checks.last?.detail.contains("no suspension list could be read") == true)
+        // An issuer that publishes no suspension list: revocation alone decides, and the report says so.
+        let revocationOnly = await CredentialVerifier().verify(jwt: jwt, keys: keys, status: try resolver(), at: now)
+        #expect(revocationOnly.isValid && revocationOnly.checks.last?.detail.contains("no suspension list could be read") == true)
+        // A credential that names a suspension entry itself is checked against that list.
+        var named = Sample.credential(index: 9)
+        named.credentialStatus = CredentialStatus(statusListCredential: Sample.suspensionURL, purpose: "suspension", index: 9)
+        let namedJWT = try CredentialSigner(identity: Sample.identity, key: key).sign(named)
+        let namedReport = await CredentialVerifier().verify(jwt: namedJWT, keys: keys, status: try lists(suspended: [9]), at: now)
+        #expect(namedReport.checks.last == VerificationCheck("status", false, "suspended by the issuer"))
     }
 
     @Test("key rotation: a new key signs new badges and badges signed with the old key still verify")
