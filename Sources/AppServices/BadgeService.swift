@@ -94,28 +94,39 @@ public struct BadgeService: Sendable {
     }
 
     /// Issues the course's badge to a learner: on passing, or awarded by hand (no sitting).
+    /// A pathway's certification follows when this badge was the last step left.
     public func issue(course: Course, user userID: UserID, session: ExamSession?) async throws -> IssuedBadge {
         guard let user = try await store.user(id: userID) else { throw AppError.notFound("That learner") }
+        let badge = try await issueCredential(to: user, for: course.id, pathway: nil, session: session, validForDays: course.credential.validForDays) {
+            credential(id: $0, course: course, email: user.email.value, session: session, awarded: $1, validUntil: $2, statusIndex: $3)
+        }
+        try await certifyIfComplete(user: userID)
+        return badge
+    }
+
+    /// Signs and stores a credential built by `build(id, awarded, validUntil, statusIndex)`.
+    /// `owner` is the course (or, for a certification, the pathway) the badge is for.
+    func issueCredential(
+        to user: User, for owner: CourseID, pathway: PathwayID?, session: ExamSession?, validForDays: Int?,
+        build: @Sendable (String, Date, Date?, Int) -> AchievementCredential
+    ) async throws -> IssuedBadge {
         let key = try await signingKey()
         let signer = CredentialSigner(identity: identity, key: key)
         let now = clock.now()
         let id = UUID().uuidString.lowercased()
-        let definition = course.credential
-        let validUntil = definition.validForDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
+        let validUntil = validForDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
         // Re-certification: a renewed badge keeps the date the achievement was first awarded.
-        let firstAwarded = try await store.badges(user: userID).filter { $0.courseID == course.id && $0.revokedAt == nil }.map(\.awardedAt).min()
+        let firstAwarded = try await store.badges(user: user.id).filter { $0.courseID == owner && $0.revokedAt == nil }.map(\.awardedAt).min()
         return try await store.transaction { store in
             let index = try await store.nextStatusIndex()
-            var credential = credential(
-                id: id, course: course, email: user.email.value, session: session, awarded: now, validUntil: validUntil, statusIndex: index
-            )
+            var credential = build(id, now, validUntil, index)
             if let firstAwarded { credential.awardedDate = CredentialDate.string(firstAwarded) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let badge = IssuedBadge(
-                id: id, userID: userID, courseID: course.id, examSessionID: session?.id, statusIndex: index,
+                id: id, userID: user.id, courseID: owner, examSessionID: session?.id, statusIndex: index,
                 json: String(decoding: try encoder.encode(credential), as: UTF8.self), jwt: try signer.sign(credential),
-                keyName: key.name, awardedAt: now, validUntil: validUntil
+                keyName: key.name, awardedAt: now, validUntil: validUntil, pathwayID: pathway
             )
             try await store.insertBadge(badge)
             Self.keepCopy(badge)
@@ -132,11 +143,14 @@ public struct BadgeService: Sendable {
         try? Data(badge.json.utf8).write(to: url.appendingPathComponent("\(badge.id).json"))
     }
 
+    var issuerProfile: Profile {
+        Profile(id: identity.did, name: issuerName, url: identity.baseURL, description: "Open learning and certification for job-ready AI skills.")
+    }
+
     func credential(
         id: String, course: Course, email: String, session: ExamSession?, awarded: Date, validUntil: Date?, statusIndex: Int
     ) -> AchievementCredential {
         let base = identity.baseURL
-        let issuer = Profile(id: identity.did, name: issuerName, url: base, description: "Open learning and certification for job-ready AI skills.")
         let definition = course.credential
         let skills = definition.skills.isEmpty ? course.skills.map(\.id) : definition.skills
         let alignments = skills.compactMap(course.skill).map { skill in
@@ -149,7 +163,7 @@ public struct BadgeService: Sendable {
         let achievement = Achievement(
             id: "\(base)/courses/\(course.id.rawValue)#credential-\(definition.id.rawValue)", achievementType: "Badge",
             name: definition.title, description: definition.description, criteria: Criteria(narrative: definition.criteria),
-            image: nil, creator: issuer, alignment: alignments,
+            image: nil, creator: issuerProfile, alignment: alignments,
             resultDescription: [ResultDescription(
                 id: resultID, name: "\(course.title) exam", resultType: "Percent", valueMin: "0", valueMax: "100",
                 requiredValue: String(course.exam.passPercent)
@@ -168,7 +182,7 @@ public struct BadgeService: Sendable {
             [Evidence(id: nil, name: "Awarded by an administrator", description: nil, narrative: "Awarded by a Cairn administrator.", genre: "Assessment")]
         }
         return AchievementCredential(
-            id: badgeURL(id), issuer: issuer, validFrom: CredentialDate.string(awarded), validUntil: validUntil.map(CredentialDate.string),
+            id: badgeURL(id), issuer: issuerProfile, validFrom: CredentialDate.string(awarded), validUntil: validUntil.map(CredentialDate.string),
             awardedDate: CredentialDate.string(awarded), name: definition.title, description: definition.description, image: nil,
             credentialSubject: AchievementSubject(
                 identifier: [IdentityHash.email(email, salt: IdentityHash.newSalt())], achievement: achievement,
@@ -232,6 +246,8 @@ public struct BadgeService: Sendable {
         let badge = try await badge(id: id)
         guard badge.suspendedAt != nil else { throw AppError.conflict("That badge is not suspended.") }
         try await store.setSuspended(badge: id, suspended: false, at: clock.now(), reason: nil)
+        // A pathway may have been waiting for this badge.
+        try await certifyIfComplete(user: badge.userID)
     }
 
     /// The revocation list, signed: what verifiers read.

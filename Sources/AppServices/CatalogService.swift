@@ -15,6 +15,18 @@ public struct CatalogService: Sendable {
     }
 
     public var courses: [Course] { catalog.courses }
+    public var pathways: [Pathway] { catalog.pathways }
+
+    public func pathway(_ id: PathwayID) throws -> Pathway {
+        guard let pathway = catalog.pathway(id) else { throw AppError.notFound("The pathway '\(id)'") }
+        return pathway
+    }
+
+    /// What a badge is for: its course's credential, or its pathway's certification.
+    public func credentialTitle(of badge: IssuedBadge) -> String {
+        if let pathwayID = badge.pathwayID { return catalog.pathway(pathwayID)?.credential.title ?? pathwayID.rawValue }
+        return catalog.course(badge.courseID)?.credential.title ?? badge.courseID.rawValue
+    }
 
     public func course(_ id: CourseID) throws -> Course {
         guard let course = catalog.course(id) else { throw AppError.notFound("The course '\(id)'") }

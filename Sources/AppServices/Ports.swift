@@ -164,6 +164,43 @@ public struct StoredIssuerKey: Sendable, Equatable {
     }
 }
 
+/// Work a learner handed in for a pathway's capstone, and the score people gave it (out
+/// of 100; nil while it waits to be scored).
+public struct CapstoneWork: Sendable, Equatable {
+    public var id: String
+    public var userID: UserID
+    public var pathwayID: PathwayID
+    public var capstoneID: String
+    /// Where the work product is (a link the learner handed in).
+    public var workURL: String
+    public var workTitle: String
+    public var handedInAt: Date
+    public var score: Int?
+    public var passed: Bool
+    /// Who scored it (the administrator's name).
+    public var scorer: String?
+    public var notes: String?
+    public var scoredAt: Date?
+
+    public init(
+        id: String, userID: UserID, pathwayID: PathwayID, capstoneID: String, workURL: String, workTitle: String, handedInAt: Date,
+        score: Int? = nil, passed: Bool = false, scorer: String? = nil, notes: String? = nil, scoredAt: Date? = nil
+    ) {
+        self.id = id
+        self.userID = userID
+        self.pathwayID = pathwayID
+        self.capstoneID = capstoneID
+        self.workURL = workURL
+        self.workTitle = workTitle
+        self.handedInAt = handedInAt
+        self.score = score
+        self.passed = passed
+        self.scorer = scorer
+        self.notes = notes
+        self.scoredAt = scoredAt
+    }
+}
+
 /// A badge Cairn issued: the signed credential and what Cairn keeps about it.
 public struct IssuedBadge: Sendable, Equatable {
     /// The last part of the credential's URL (`/badges/ID`).
@@ -184,12 +221,15 @@ public struct IssuedBadge: Sendable, Equatable {
     public var revocationReason: String?
     public var suspendedAt: Date?
     public var suspensionReason: String?
+    /// Set for a pathway's certification (then `courseID` holds the pathway's id as well).
+    public var pathwayID: PathwayID?
 
     public init(
         id: String, userID: UserID, courseID: CourseID, examSessionID: ExamSessionID?, statusIndex: Int, json: String, jwt: String,
         keyName: String, awardedAt: Date, validUntil: Date?, revokedAt: Date? = nil, revocationReason: String? = nil,
-        suspendedAt: Date? = nil, suspensionReason: String? = nil
+        suspendedAt: Date? = nil, suspensionReason: String? = nil, pathwayID: PathwayID? = nil
     ) {
+        self.pathwayID = pathwayID
         self.id = id
         self.userID = userID
         self.courseID = courseID
@@ -229,6 +269,17 @@ public protocol CredentialRepository: Sendable {
     func setSuspended(badge id: String, suspended: Bool, at date: Date, reason: String?) async throws
     /// The status indexes of revoked badges, or of suspended ones.
     func statusIndexes(revoked: Bool) async throws -> [Int]
+
+    func insertCapstoneWork(_ work: CapstoneWork) async throws
+    /// Records the score of work not yet scored; false when it was scored already (or is unknown).
+    func scoreCapstoneWork(id: String, score: Int, passed: Bool, scorer: String, notes: String?, at date: Date) async throws -> Bool
+    /// Replaces the link of work still waiting to be scored.
+    func replaceCapstoneWork(id: String, url: String, title: String, at date: Date) async throws
+    func capstoneWork(id: String) async throws -> CapstoneWork?
+    /// The learner's capstone work, newest first.
+    func capstoneWork(user: UserID) async throws -> [CapstoneWork]
+    /// Work waiting to be scored, oldest first, with the learners' names and e-mail addresses.
+    func capstoneWorkWaiting(limit: Int) async throws -> [(CapstoneWork, String, String)]
 }
 
 /// An answered exam response with what calibration needs to know of its sitting.

@@ -34,6 +34,7 @@ public struct ModuleID: TypedID { public let rawValue: String; public init(rawVa
 public struct LessonID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
 public struct SkillID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
 public struct InteractionID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
+public struct PathwayID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
 public struct CredentialID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
 public struct ConversationID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }
 public struct AttemptID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }

@@ -24,8 +24,13 @@ public enum CourseLoader {
         let entries = ((try? fileManager.contentsOfDirectory(atPath: path)) ?? []).sorted()
         var courses: [Course] = []
         var diagnostics: [Diagnostic] = []
+        var pathwayFolder: String?
         for entry in entries where !entry.hasPrefix(".") {
             let folder = join(path, entry)
+            if entry == "pathways" {
+                pathwayFolder = folder
+                continue
+            }
             var entryIsDirectory: ObjCBool = false
             guard fileManager.fileExists(atPath: folder, isDirectory: &entryIsDirectory), entryIsDirectory.boolValue else { continue }
             guard fileManager.fileExists(atPath: join(folder, "course.yaml")) else {
@@ -39,7 +44,13 @@ public enum CourseLoader {
         if courses.isEmpty && !diagnostics.hasErrors {
             diagnostics.append(Diagnostic(.error, file: path, line: 1, "no course found: expected <course>/course.yaml folders here"))
         }
-        return Catalog(courses: courses, diagnostics: diagnostics)
+        var pathways: [Pathway] = []
+        if let pathwayFolder {
+            let (loaded, found) = PathwayLoader.load(folder: pathwayFolder, courses: courses)
+            pathways = loaded
+            diagnostics += found
+        }
+        return Catalog(courses: courses, pathways: pathways, diagnostics: diagnostics)
     }
 
     /// Loads one course folder. The course is nil only when `course.yaml` itself cannot be read;
@@ -168,29 +179,9 @@ private final class CourseReader {
         }
     }
 
-    func readText(_ path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            sink.error(path, 1, "cannot read the file")
-            return nil
-        }
-        guard var text = String(data: data, encoding: .utf8) else {
-            sink.error(path, 1, "the file is not UTF-8 text; save it as UTF-8")
-            return nil
-        }
-        // Files saved on Windows: drop a byte-order mark and turn CRLF into LF, so lines count right.
-        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        return text.replacingOccurrences(of: "\r\n", with: "\n")
-    }
+    func readText(_ path: String) -> String? { sink.readText(path) }
 
-    func checkedID(_ fields: YAMLFields, _ key: String, what: String) -> String? {
-        guard let id = fields.string(key) else { return nil }
-        guard isValidID(id) else {
-            fields.error(key, "\(what) id '\(id)' must be lower-case letters, digits and hyphens, starting with a letter")
-            return nil
-        }
-        return id
-    }
-
+    func checkedID(_ fields: YAMLFields, _ key: String, what: String) -> String? { fields.id(key, what: what) }
     func isSemanticVersion(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         return parts.count == 3 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
@@ -278,11 +269,6 @@ private final class CourseReader {
             return nil
         }
         credential.rejectUnknown(["id", "title", "description", "criteria", "valid_for_days", "skills"])
-        let id = checkedID(credential, "id", what: "credential")
-        let title = credential.string("title") ?? ""
-        let description = credential.string("description") ?? ""
-        let criteria = credential.string("criteria") ?? ""
-        let validFor = credential.int("valid_for_days", required: false, in: 1...36500)
         var credentialSkills = Array(skills).sorted()
         if let named = credential.strings("skills", required: false) {
             credentialSkills = named.map { SkillID(rawValue: $0) }
@@ -290,11 +276,7 @@ private final class CourseReader {
                 credential.error("skills", "credential names skill '\(skill)', which the course does not define")
             }
         }
-        guard let id else { return nil }
-        return CredentialDefinition(
-            id: CredentialID(rawValue: id), title: title, description: description, criteria: criteria,
-            validForDays: validFor, skills: credentialSkills
-        )
+        return credential.credentialDefinition(skills: credentialSkills)
     }
 
     func readExam(_ fields: YAMLFields, skills: Set<SkillID>, modules: Set<ModuleID>) -> ExamBlueprint? {

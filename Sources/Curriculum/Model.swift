@@ -314,12 +314,72 @@ public enum InteractionContent: Sendable {
 /// Every course found under a folder, with what the validator found.
 public struct Catalog: Sendable {
     public var courses: [Course]
+    public var pathways: [Pathway]
     public var diagnostics: [Diagnostic]
 
-    public init(courses: [Course], diagnostics: [Diagnostic]) {
+    public init(courses: [Course], pathways: [Pathway] = [], diagnostics: [Diagnostic]) {
         self.courses = courses
+        self.pathways = pathways
         self.diagnostics = diagnostics
     }
 
     public func course(_ id: CourseID) -> Course? { courses.first { $0.id == id } }
+    public func pathway(_ id: PathwayID) -> Pathway? { pathways.first { $0.id == id } }
+    /// The pathways a course's badge counts toward.
+    public func pathways(including course: CourseID) -> [Pathway] { pathways.filter { $0.badgeCourses.contains(course) } }
+}
+
+/// A full certification earned step by step (`courses/pathways/<id>.yaml`): course badges
+/// and a capstone scored by people. When every step is done Cairn issues the
+/// certification's own credential.
+public struct Pathway: Sendable, Equatable {
+    public enum Step: Sendable, Equatable {
+        /// Hold this course's badge (in force: not expired, revoked or suspended).
+        case badge(CourseID)
+        case capstone(Capstone)
+    }
+
+    public var id: PathwayID
+    public var title: String
+    public var summary: String
+    public var credential: CredentialDefinition
+    public var steps: [Step]
+
+    public init(id: PathwayID, title: String, summary: String, credential: CredentialDefinition, steps: [Step]) {
+        self.id = id
+        self.title = title
+        self.summary = summary
+        self.credential = credential
+        self.steps = steps
+    }
+
+    public var badgeCourses: [CourseID] {
+        steps.compactMap { if case let .badge(course) = $0 { course } else { nil } }
+    }
+
+    public var capstones: [Capstone] {
+        steps.compactMap { if case let .capstone(capstone) = $0 { capstone } else { nil } }
+    }
+
+    public func capstone(_ id: String) -> Capstone? { capstones.first { $0.id == id } }
+}
+
+/// A piece of real work the learner hands in and people score against a rubric.
+public struct Capstone: Sendable, Equatable {
+    public var id: String
+    public var title: String
+    /// What the learner is asked to do and hand in.
+    public var brief: String
+    /// What the scorers look for; each criterion is one line.
+    public var rubric: [String]
+    /// The score out of 100 that passes.
+    public var passScore: Int
+
+    public init(id: String, title: String, brief: String, rubric: [String], passScore: Int) {
+        self.id = id
+        self.title = title
+        self.brief = brief
+        self.rubric = rubric
+        self.passScore = passScore
+    }
 }

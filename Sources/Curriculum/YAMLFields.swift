@@ -1,4 +1,6 @@
 import Yams
+import CairnCore
+import Foundation
 
 /// A YAML document (or an embedded fragment: front matter, a fenced block) with the
 /// line in the enclosing file where it starts, so every diagnostic names the real line.
@@ -208,4 +210,50 @@ final class YAMLFields {
     }
 }
 
+import CairnCore
 import Foundation
+
+extension DiagnosticSink {
+    /// A content file's text, UTF-8 with LF line ends; nil (with the reason reported) when it
+    /// cannot be read.
+    func readText(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            error(path, 1, "cannot read the file")
+            return nil
+        }
+        guard var text = String(data: data, encoding: .utf8) else {
+            error(path, 1, "the file is not UTF-8 text; save it as UTF-8")
+            return nil
+        }
+        // Files saved on Windows: drop a byte-order mark and turn CRLF into LF, so lines count right.
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        return text.replacingOccurrences(of: "\r\n", with: "\n")
+    }
+}
+
+extension YAMLFields {
+    /// An id: lower-case letters, digits and hyphens, starting with a letter.
+    func id(_ key: String, what: String) -> String? {
+        guard let id = string(key) else { return nil }
+        guard isValidID(id) else {
+            error(key, "\(what) id '\(id)' must be lower-case letters, digits and hyphens, starting with a letter")
+            return nil
+        }
+        return id
+    }
+}
+
+extension YAMLFields {
+    /// A `credential:` section's common keys (id, title, description, criteria, valid_for_days).
+    func credentialDefinition(skills: [SkillID]) -> CredentialDefinition? {
+        let id = id("id", what: "credential")
+        let title = string("title") ?? ""
+        let description = string("description") ?? ""
+        let criteria = string("criteria") ?? ""
+        let validFor = int("valid_for_days", required: false, in: 1...36500)
+        guard let id else { return nil }
+        return CredentialDefinition(
+            id: CredentialID(rawValue: id), title: title, description: description, criteria: criteria, validForDays: validFor, skills: skills
+        )
+    }
+}

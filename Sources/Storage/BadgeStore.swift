@@ -32,8 +32,10 @@ struct BadgeRow: Codable {
     var revocation_reason: String?
     var suspended_at: Int64?
     var suspension_reason: String?
+    var pathway_id: String?
 
     init(_ badge: IssuedBadge) {
+        pathway_id = badge.pathwayID?.rawValue
         id = badge.id
         user_id = badge.userID.rawValue
         course_id = badge.courseID.rawValue
@@ -56,12 +58,101 @@ struct BadgeRow: Codable {
             examSessionID: exam_session_id.map(ExamSessionID.init(rawValue:)), statusIndex: status_index, json: json, jwt: jwt,
             keyName: key_name, awardedAt: Date(epochMilliseconds: awarded_at), validUntil: valid_until.map(Date.init(epochMilliseconds:)),
             revokedAt: revoked_at.map(Date.init(epochMilliseconds:)), revocationReason: revocation_reason,
-            suspendedAt: suspended_at.map(Date.init(epochMilliseconds:)), suspensionReason: suspension_reason
+            suspendedAt: suspended_at.map(Date.init(epochMilliseconds:)), suspensionReason: suspension_reason,
+            pathwayID: pathway_id.map(PathwayID.init(rawValue:))
+        )
+    }
+}
+
+struct CapstoneWorkRow: Codable {
+    var id: String
+    var user_id: String
+    var pathway_id: String
+    var capstone_id: String
+    var work_url: String
+    var work_title: String
+    var handed_in_at: Int64
+    var score: Int?
+    var passed: Bool
+    var scorer: String?
+    var notes: String?
+    var scored_at: Int64?
+
+    init(_ work: CapstoneWork) {
+        id = work.id
+        user_id = work.userID.rawValue
+        pathway_id = work.pathwayID.rawValue
+        capstone_id = work.capstoneID
+        work_url = work.workURL
+        work_title = work.workTitle
+        handed_in_at = work.handedInAt.epochMilliseconds
+        score = work.score
+        passed = work.passed
+        scorer = work.scorer
+        notes = work.notes
+        scored_at = work.scoredAt?.epochMilliseconds
+    }
+
+    func domain() -> CapstoneWork {
+        CapstoneWork(
+            id: id, userID: UserID(rawValue: user_id), pathwayID: PathwayID(rawValue: pathway_id), capstoneID: capstone_id, workURL: work_url,
+            workTitle: work_title, handedInAt: Date(epochMilliseconds: handed_in_at), score: score, passed: passed, scorer: scorer, notes: notes,
+            scoredAt: scored_at.map(Date.init(epochMilliseconds:))
         )
     }
 }
 
 extension SQLStore {
+    public func insertCapstoneWork(_ work: CapstoneWork) async throws {
+        let row = CapstoneWorkRow(work)
+        try await withDatabase { db in try await db.insert(into: "capstone_work").model(row).run() }
+    }
+
+    public func scoreCapstoneWork(id: String, score: Int, passed: Bool, scorer: String, notes: String?, at date: Date) async throws -> Bool {
+        struct Changed: Decodable { var id: String }
+        return try await withDatabase { db in
+            try await db.raw("""
+                UPDATE capstone_work SET score = \(bind: score), passed = \(bind: passed), scorer = \(bind: scorer), notes = \(bind: notes),
+                scored_at = \(bind: date.epochMilliseconds) WHERE id = \(bind: id) AND score IS NULL RETURNING id
+                """).first(decoding: Changed.self) != nil
+        }
+    }
+
+    public func replaceCapstoneWork(id: String, url: String, title: String, at date: Date) async throws {
+        try await withDatabase { db in
+            try await db.raw("""
+                UPDATE capstone_work SET work_url = \(bind: url), work_title = \(bind: title), handed_in_at = \(bind: date.epochMilliseconds)
+                WHERE id = \(bind: id) AND score IS NULL
+                """).run()
+        }
+    }
+
+    public func capstoneWork(id: String) async throws -> CapstoneWork? {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM capstone_work WHERE id = \(bind: id)").first(decoding: CapstoneWorkRow.self)?.domain()
+        }
+    }
+
+    public func capstoneWork(user: UserID) async throws -> [CapstoneWork] {
+        try await withReader { db in
+            try await db.raw("SELECT * FROM capstone_work WHERE user_id = \(bind: user.rawValue) ORDER BY handed_in_at DESC, id")
+                .all(decoding: CapstoneWorkRow.self).map { $0.domain() }
+        }
+    }
+
+    public func capstoneWorkWaiting(limit: Int) async throws -> [(CapstoneWork, String, String)] {
+        try await withReader { db in
+            try await db.raw("""
+                SELECT capstone_work.*, users.display_name AS learner, users.email AS learner_email
+                FROM capstone_work JOIN users ON users.id = capstone_work.user_id
+                WHERE capstone_work.score IS NULL ORDER BY capstone_work.handed_in_at, capstone_work.id LIMIT \(bind: limit)
+                """).all().map { row in
+                (try row.decode(model: CapstoneWorkRow.self).domain(), try row.decode(column: "learner", as: String.self),
+                 try row.decode(column: "learner_email", as: String.self))
+            }
+        }
+    }
+
     public func issuerKeys() async throws -> [StoredIssuerKey] {
         try await withReader { db in
             try await db.raw("SELECT * FROM issuer_keys ORDER BY created_at, name").all(decoding: IssuerKeyRow.self).map { $0.domain() }

@@ -267,6 +267,29 @@ public enum Migrations {
             "CREATE INDEX badges_learner ON badges(user_id, awarded_at)",
             "CREATE UNIQUE INDEX badges_one_per_sitting ON badges(exam_session_id) WHERE exam_session_id IS NOT NULL",
         ]),
+        Migration(version: 13, name: "create capstone work and pathway certifications", statements: [
+            // Work handed in for a pathway's capstone; score, scorer and scored_at stay NULL until people score it.
+            """
+            CREATE TABLE capstone_work (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                pathway_id TEXT NOT NULL,
+                capstone_id TEXT NOT NULL,
+                work_url TEXT NOT NULL,
+                work_title TEXT NOT NULL,
+                handed_in_at BIGINT NOT NULL,
+                score INTEGER,
+                passed BOOLEAN NOT NULL,
+                scorer TEXT,
+                notes TEXT,
+                scored_at BIGINT
+            )
+            """,
+            "CREATE INDEX capstone_work_learner ON capstone_work(user_id, handed_in_at)",
+            "CREATE INDEX capstone_work_waiting ON capstone_work(handed_in_at) WHERE score IS NULL",
+            // A certification is a badge for a pathway: course_id then holds the pathway's id too.
+            "ALTER TABLE badges ADD COLUMN pathway_id TEXT",
+        ]),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

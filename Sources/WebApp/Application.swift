@@ -141,6 +141,7 @@ func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<
     ExamRoutes(environment: environment, templates: templates).add(to: router)
     ExamRoutes(environment: environment, templates: templates).addReview(to: router)
     BadgeRoutes(environment: environment, templates: templates).add(to: router)
+    PathwayRoutes(environment: environment, templates: templates).add(to: router)
     APIRoutes(environment: environment, cookies: cookies).add(to: router)
     allowedMethods.load(router.routes)
     return router

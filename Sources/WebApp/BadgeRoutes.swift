@@ -76,11 +76,18 @@ struct BadgeRoutes {
             let user = try context.requireUser()
             let owned = try await badges.badges(user: user.id)
             let cards = owned.map { badge in
-                WalletCard(title: (try? courses.course(badge.courseID))?.credential.title ?? badge.courseID.rawValue,
-                           awarded: ExamRoutes.date(badge.awardedAt), href: "/badges/\(badge.id)", revoked: badge.revokedAt != nil,
-                           suspended: badge.revokedAt == nil && badge.suspendedAt != nil)
+                WalletCard(title: courses.credentialTitle(of: badge), awarded: ExamRoutes.date(badge.awardedAt), href: "/badges/\(badge.id)",
+                           revoked: badge.revokedAt != nil, suspended: badge.revokedAt == nil && badge.suspendedAt != nil)
             }
-            return templates.response(WalletPage(title: "Your badges", user: NavUser(user), badges: cards, hasBadges: !cards.isEmpty), template: "wallet")
+            let pathways = try await badges.pathways(for: user.id).map { progress in
+                WalletPathway(title: progress.pathway.credential.title, href: Paths.pathway(progress.pathway.id),
+                              done: progress.doneCount, steps: progress.steps.count, held: progress.certification != nil)
+            }
+            return templates.response(
+                WalletPage(
+                    title: "Your badges", user: NavUser(user), badges: cards, hasBadges: !cards.isEmpty, pathways: pathways, hasPathways: !pathways.isEmpty
+                ), template: "wallet"
+            )
         }
         router.get("/admin/badges") { request, context in
             let admin = try context.requireAdmin("the badge administration")
@@ -130,8 +137,8 @@ struct BadgeRoutes {
         let rows = try await badges.recent().map { badge, earner in
             AdminBadgeRow(
                 id: badge.id, href: "/badges/\(badge.id)", earner: earner,
-                course: (try? courses.course(badge.courseID))?.credential.title ?? badge.courseID.rawValue,
-                awarded: ExamRoutes.date(badge.awardedAt), how: badge.examSessionID == nil ? "by hand" : "exam",
+                course: courses.credentialTitle(of: badge),
+                awarded: ExamRoutes.date(badge.awardedAt), how: badge.pathwayID != nil ? "pathway" : badge.examSessionID == nil ? "by hand" : "exam",
                 revoked: badge.revokedAt != nil, reason: badge.revocationReason ?? "", revokeAction: "/admin/badges/\(badge.id)/revoke",
                 suspended: badge.revokedAt == nil && badge.suspendedAt != nil, suspensionReason: badge.suspensionReason ?? "",
                 suspendAction: "/admin/badges/\(badge.id)/suspend", reinstateAction: "/admin/badges/\(badge.id)/reinstate"
@@ -145,12 +152,25 @@ struct BadgeRoutes {
             case "revoked": "Badge revoked: \(id). Verifiers see it within five minutes."
             case "suspended": "Badge suspended: \(id). Verifiers see it within five minutes; reinstate it when the matter is settled."
             case "reinstated": "Badge reinstated: \(id). It verifies again within five minutes."
+            case "scored": "Capstone scored. The certification is issued once every step of the pathway is done."
+            case "certified": "Capstone scored, and it was the last step: certification \(id) issued."
             default: nil
             }
         }
+        let waiting = try await badges.workWaiting().map { work, learner, email in
+            let capstone = courses.catalog.pathway(work.pathwayID)?.capstone(work.capstoneID)
+            return WaitingWork(
+                id: work.id, learner: learner, email: email, capstone: capstone?.title ?? work.capstoneID, passScore: capstone?.passScore ?? 0,
+                url: work.workURL, title: work.workTitle, handedIn: ExamRoutes.date(work.handedInAt), scoreAction: "/admin/capstones/\(work.id)/score"
+            )
+        }
+        let capstones = courses.pathways.flatMap { pathway in
+            pathway.capstones.map { CourseOption(id: "\(pathway.id.rawValue)/\($0.id)", title: "\(pathway.title): \($0.title) (pass \($0.passScore))") }
+        }
         return AdminBadgesPage(
             title: "Badges", user: NavUser(admin), courses: courses.courses.map { CourseOption(id: $0.id.rawValue, title: $0.credential.title) },
-            rows: rows, hasRows: !rows.isEmpty, notice: message, error: error
+            rows: rows, hasRows: !rows.isEmpty, notice: message, error: error, waiting: waiting, hasWaiting: !waiting.isEmpty,
+            capstones: capstones, hasCapstones: !capstones.isEmpty
         )
     }
 
@@ -189,12 +209,15 @@ struct BadgeRoutes {
             description: credential.description ?? "", awarded: ExamRoutes.date(badge.awardedAt),
             validUntil: badge.validUntil.map(ExamRoutes.date), criteria: achievement.criteria.narrative ?? "",
             skills: (achievement.alignment ?? []).map { SkillLine(name: $0.targetName, description: $0.targetDescription ?? "") },
+            hasSkills: !(achievement.alignment ?? []).isEmpty,
             evidence: (credential.evidence ?? []).map { $0.narrative ?? $0.name ?? "" },
             valid: report.isValid, checks: report.checks.map { CheckLine(name: $0.name, passed: $0.passed, detail: $0.detail) },
             revoked: badge.revokedAt != nil, suspended: badge.revokedAt == nil && badge.suspendedAt != nil, issuer: credential.issuer.name, issuerDID: credential.issuer.id,
             courseHref: course.map { Paths.course($0.id) }, jsonHref: "/badges/\(badge.id).json", jwtHref: "/badges/\(badge.id).jwt",
             pngHref: "/badges/\(badge.id).png", svgHref: "/badges/\(badge.id).svg",
-            linkedInHref: linkedIn.url?.absoluteString ?? "", pageURL: url, isOwner: viewer?.id == badge.userID
+            linkedInHref: linkedIn.url?.absoluteString ?? "", pageURL: url, isOwner: viewer?.id == badge.userID,
+            towards: badge.pathwayID == nil
+                ? courses.catalog.pathways(including: badge.courseID).map { CourseOption(id: Paths.pathway($0.id), title: $0.credential.title) } : []
         )
     }
 }
@@ -208,6 +231,7 @@ struct BadgePage {
     let validUntil: String?
     let criteria: String
     let skills: [SkillLine]
+    let hasSkills: Bool
     let evidence: [String]
     let valid: Bool
     let checks: [CheckLine]
@@ -223,6 +247,8 @@ struct BadgePage {
     let linkedInHref: String
     let pageURL: String
     let isOwner: Bool
+    /// The certifications this badge is a step toward (href in `id`).
+    let towards: [CourseOption]
 }
 
 struct SkillLine {
@@ -244,6 +270,22 @@ struct AdminBadgesPage {
     let hasRows: Bool
     let notice: String?
     let error: String?
+    let waiting: [WaitingWork]
+    let hasWaiting: Bool
+    let capstones: [CourseOption]
+    let hasCapstones: Bool
+}
+
+struct WaitingWork {
+    let id: String
+    let learner: String
+    let email: String
+    let capstone: String
+    let passScore: Int
+    let url: String
+    let title: String
+    let handedIn: String
+    let scoreAction: String
 }
 
 struct CourseOption {
@@ -272,6 +314,16 @@ struct WalletPage {
     let user: NavUser?
     let badges: [WalletCard]
     let hasBadges: Bool
+    let pathways: [WalletPathway]
+    let hasPathways: Bool
+}
+
+struct WalletPathway {
+    let title: String
+    let href: String
+    let done: Int
+    let steps: Int
+    let held: Bool
 }
 
 struct WalletCard {

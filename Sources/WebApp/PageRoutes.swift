@@ -102,7 +102,10 @@ struct PageRoutes {
         }
         router.get(RouterPath(Paths.catalogue)) { _, context in
             templates.response(
-                CataloguePage(user: context.identity.map(NavUser.init), courses: courses.courses.map(CourseCard.init)), template: "catalogue"
+                CataloguePage(
+                    user: context.identity.map(NavUser.init), courses: courses.courses.map(CourseCard.init),
+                    pathways: courses.pathways.map(PathwayCard.init)
+                ), template: "catalogue"
             )
         }
         router.get("/courses/:course") { _, context in

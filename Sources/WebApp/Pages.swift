@@ -70,6 +70,33 @@ struct CataloguePage {
     let title = "Courses"
     let user: NavUser?
     let courses: [CourseCard]
+    let pathways: [PathwayCard]
+    let hasPathways: Bool
+
+    init(user: NavUser?, courses: [CourseCard], pathways: [PathwayCard]) {
+        self.user = user
+        self.courses = courses
+        self.pathways = pathways
+        hasPathways = !pathways.isEmpty
+    }
+}
+
+/// A full certification on the catalogue page.
+struct PathwayCard {
+    let title: String
+    let summary: String
+    let href: String
+    let steps: String
+
+    init(_ pathway: Pathway) {
+        title = pathway.title
+        summary = pathway.summary
+        href = Paths.pathway(pathway.id)
+        let badges = pathway.badgeCourses.count
+        let capstones = pathway.capstones.count
+        steps = [badges > 0 ? "\(badges) badge\(badges == 1 ? "" : "s")" : nil, capstones > 0 ? "\(capstones) scored capstone\(capstones == 1 ? "" : "s")" : nil]
+            .compactMap { $0 }.joined(separator: " and ")
+    }
 }
 
 struct LessonLink {

@@ -21,6 +21,7 @@ enum Paths {
     static let stylesheet = "/assets/cairn.css"
     static let chatScript = "/assets/chat.js"
     static let examScript = "/assets/exam.js"
+    static func pathway(_ id: PathwayID) -> String { "/pathways/\(id.rawValue)" }
     static func exam(_ course: CourseID) -> String { "/courses/\(course.rawValue)/exam" }
     static func examResult(_ course: CourseID, _ session: ExamSessionID) -> String { exam(course) + "/results/\(session.rawValue)" }
 

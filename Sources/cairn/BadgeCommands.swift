@@ -12,15 +12,15 @@ import Storage
 import WebApp
 
 struct Badges: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self, Revoke.self, Suspend.self, Reinstate.self, RotateKey.self])
+    static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self, ScoreCapstone.self, Revoke.self, Suspend.self, Reinstate.self, RotateKey.self])
 
     /// The badge service over the data folder's database, closed after `body`.
     static func withBadges<T>(
-        data: DataOptions, courses: [Course], publicURL: String?, _ body: (BadgeService, SQLStore) async throws -> T
+        data: DataOptions, catalog: Catalog = Catalog(courses: [], diagnostics: []), publicURL: String?, _ body: (BadgeService, SQLStore) async throws -> T
     ) async throws -> T {
         let baseURL = publicURL ?? ProcessInfo.processInfo.environment["CAIRN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
         return try await data.withStore { store, _ in
-            let catalog = CatalogService(catalog: Catalog(courses: courses, diagnostics: []), store: store)
+            let catalog = CatalogService(catalog: catalog, store: store)
             return try await body(BadgeService(catalog: catalog, store: store, baseURL: baseURL), store)
         }
     }
@@ -41,7 +41,7 @@ struct Badges: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in
+                try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in
                     try await badges.revoke(id: badge, reason: reason)
                 }
             } catch let error as AppError {
@@ -67,7 +67,7 @@ struct Badges: AsyncParsableCommand {
 
         func run() async throws {
             do {
-                try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in
+                try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in
                     try await badges.suspend(id: badge, reason: reason)
                 }
             } catch let error as AppError {
@@ -84,10 +84,12 @@ struct Badges: AsyncParsableCommand {
         var badge: String
 
         @OptionGroup var data: DataOptions
+        @OptionGroup var courses: CourseOptions
 
         func run() async throws {
             do {
-                try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in
+                // With the pathways loaded, a certification waiting for this badge is issued.
+                try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: nil) { badges, _ in
                     try await badges.reinstate(id: badge)
                 }
             } catch let error as AppError {
@@ -106,7 +108,7 @@ struct Badges: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let name = try await Badges.withBadges(data: data, courses: [], publicURL: nil) { badges, _ in try await badges.rotateKey() }
+            let name = try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in try await badges.rotateKey() }
             print("new badges are signed with \(name); earlier keys stay in /.well-known/did.json")
         }
     }
@@ -133,9 +135,10 @@ struct Badges: AsyncParsableCommand {
         @OptionGroup var courses: CourseOptions
 
         func run() async throws {
-            let found = try courses.course(course)
+            let catalog = courses.catalog()
+            let found = try courses.course(course, in: catalog)
             guard let address = EmailAddress(email) else { throw ValidationError("'\(email)' is not an e-mail address") }
-            try await Badges.withBadges(data: data, courses: [found], publicURL: publicURL) { badges, store in
+            try await Badges.withBadges(data: data, catalog: catalog, publicURL: publicURL) { badges, store in
                 guard let (user, _) = try await store.userWithPasswordHash(email: address) else {
                     throw ValidationError("no account with the address \(email); the learner signs up first")
                 }
@@ -144,6 +147,78 @@ struct Badges: AsyncParsableCommand {
                 try Data(badge.jwt.utf8).write(to: URL(fileURLWithPath: file))
                 print("awarded \(found.credential.title) to \(user.displayName): \(badges.badgeURL(badge.id))")
                 print("wrote \(file)")
+                for certification in try await store.badges(user: user.id) where certification.pathwayID != nil && certification.awardedAt >= badge.awardedAt {
+                    print("this completed a pathway: certification issued, \(badges.badgeURL(certification.id))")
+                }
+            }
+        }
+    }
+
+    struct ScoreCapstone: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "score-capstone",
+            abstract: "Record the score people gave a learner's capstone work (out of 100).",
+            discussion: """
+                CAPSTONE is PATHWAY/CAPSTONE, e.g. certified-ai-practitioner/workplace-ai-project. Work the learner handed in \
+                and not yet scored is scored; otherwise the work at --url is recorded and scored. When it was the last step \
+                of the pathway, the certification is issued. Prints what is left on the pathway.
+                """
+        )
+
+        @Argument(help: "PATHWAY/CAPSTONE.")
+        var capstone: String
+
+        @Argument(help: "The learner's e-mail address (they must have an account).")
+        var email: String
+
+        @Option(help: "The score, a whole number from 0 to 100.")
+        var score: Int
+
+        @Option(help: "Link to the work (http or https), when it was not handed in through Cairn.")
+        var url: String?
+
+        @Option(help: "Title of the work.")
+        var title: String = ""
+
+        @Option(help: "Notes for the learner.")
+        var notes: String?
+
+        @Option(help: "Who scored it. Default: Cairn administrator")
+        var scorer: String = "Cairn administrator"
+
+        @Option(help: "The address Cairn is reached at; it names the issuer (did:web). Env: CAIRN_PUBLIC_URL. Default: http://127.0.0.1:8080")
+        var publicURL: String?
+
+        @OptionGroup var data: DataOptions
+        @OptionGroup var courses: CourseOptions
+
+        func run() async throws {
+            let parts = capstone.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("name the capstone as PATHWAY/CAPSTONE, e.g. certified-ai-practitioner/workplace-ai-project") }
+            let pathway = PathwayID(rawValue: parts[0])
+            do {
+                try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: publicURL) { badges, store in
+                    guard let address = EmailAddress(email), let (user, _) = try await store.userWithPasswordHash(email: address) else {
+                        throw ValidationError("no account with the address \(email); the learner signs up first")
+                    }
+                    let waiting = try await store.capstoneWork(user: user.id).first { $0.pathwayID == pathway && $0.capstoneID == parts[1] && $0.score == nil }
+                    let issued: [IssuedBadge]
+                    if let waiting, url == nil {
+                        issued = try await badges.score(work: waiting.id, score: score, notes: notes, scorer: scorer)
+                    } else {
+                        issued = try await badges.scoreByHand(
+                            pathway: pathway, capstone: parts[1], email: email, url: url ?? "", title: title, score: score, notes: notes, scorer: scorer
+                        )
+                    }
+                    let progress = try await badges.pathway(pathway, for: user.id)
+                    let passScore = progress.pathway.capstone(parts[1])?.passScore ?? 0
+                    print("scored \(score) of 100 for \(user.displayName) (\(score >= passScore ? "passes" : "below the pass mark of \(passScore)"))")
+                    for certification in issued { print("certification issued: \(badges.badgeURL(certification.id))") }
+                    let left = progress.steps.filter { $0.state != .done }.map(\.title)
+                    print(left.isEmpty ? "\(progress.pathway.title): every step done" : "\(progress.pathway.title): still left: " + left.joined(separator: "; "))
+                }
+            } catch let error as AppError {
+                throw ValidationError(error.description)
             }
         }
     }

@@ -121,6 +121,11 @@ struct Content: AsyncParsableCommand {
                 let practice = course.practice.count
                 print("\(course.id) \(course.version): \(course.modules.count) modules, \(course.orderedLessons.count) lessons, \(practice) checks and tasks, \(course.items.count) exam items; " + ExamPlan(course: course).summary)
             }
+            for pathway in catalog.pathways {
+                let badges = pathway.badgeCourses.map(\.rawValue).joined(separator: " + ")
+                let capstones = pathway.capstones.map { "capstone \($0.id) (pass \($0.passScore)/100)" }.joined(separator: " + ")
+                print("pathway \(pathway.id): \([badges, capstones].filter { !$0.isEmpty }.joined(separator: " + ")) → \(pathway.credential.title)")
+            }
             if catalog.diagnostics.hasErrors { throw ExitCode(1) }
         }
     }

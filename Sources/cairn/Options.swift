@@ -41,14 +41,21 @@ struct CourseOptions: ParsableArguments {
         if let value = coursesDirectory ?? environment["CAIRN_COURSES"] { config.coursesDirectory = value }
     }
 
-    /// The course with this id from the courses folder, or an error naming the courses there.
-    func course(_ id: String) throws -> Course {
+    var directory: String {
         var config = AppConfig()
         apply(to: &config, environment: ProcessInfo.processInfo.environment)
-        let catalog = CourseLoader.loadCatalog(at: config.coursesDirectory)
+        return config.coursesDirectory
+    }
+
+    /// The courses and pathways in the courses folder.
+    func catalog() -> Catalog { CourseLoader.loadCatalog(at: directory) }
+
+    /// The course with this id from the courses folder, or an error naming the courses there.
+    func course(_ id: String, in catalog: Catalog? = nil) throws -> Course {
+        let catalog = catalog ?? self.catalog()
         guard let found = catalog.courses.first(where: { $0.id.rawValue == id }) else {
             let known = catalog.courses.map(\.id.rawValue).joined(separator: ", ")
-            throw ValidationError("no course '\(id)' in \(config.coursesDirectory) (courses there: \(known.isEmpty ? "none" : known))")
+            throw ValidationError("no course '\(id)' in \(directory) (courses there: \(known.isEmpty ? "none" : known))")
         }
         return found
     }

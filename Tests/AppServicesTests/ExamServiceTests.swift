@@ -15,13 +15,14 @@ import Testing
 /// calibration.
 struct ExamRoom {
     static let courseID = CourseID(rawValue: "exam-course")
-    static let fixture: Course = {
+    static let fixtureCatalog: Catalog = {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/exam-courses").path
         let catalog = CourseLoader.loadCatalog(at: folder)
         precondition(!catalog.diagnostics.hasErrors, catalog.diagnostics.report())
-        return catalog.courses[0]
+        return catalog
     }()
+    static var fixture: Course { fixtureCatalog.courses[0] }
 
     let world: World
     let catalog: CatalogService
@@ -39,7 +40,9 @@ struct ExamRoom {
             }
         }
         let world = try await World.make()
-        let catalog = CatalogService(catalog: Catalog(courses: [course], diagnostics: []), store: world.database.store, clock: world.clock.clock)
+        let catalog = CatalogService(
+            catalog: Catalog(courses: [course], pathways: fixtureCatalog.pathways, diagnostics: []), store: world.database.store, clock: world.clock.clock
+        )
         let learning = LearningService(catalog: catalog, store: world.database.store, clock: world.clock.clock)
         let exams = ExamService(catalog: catalog, learning: learning, store: world.database.store, clock: world.clock.clock)
         return ExamRoom(world: world, catalog: catalog, learning: learning, exams: exams)
