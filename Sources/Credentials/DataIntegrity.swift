@@ -1,0 +1,148 @@
+import Crypto
+import Foundation
+
+/// A W3C Data Integrity proof (`DataIntegrityProof`), as embedded in a credential's JSON.
+public struct DataIntegrityProof: Codable, Sendable, Equatable {
+    public var type: String
+    public var cryptosuite: String
+    public var created: String
+    public var verificationMethod: String
+    public var proofPurpose: String
+    public var proofValue: String?
+
+    public init(cryptosuite: String, created: String, verificationMethod: String, proofPurpose: String = "assertionMethod", proofValue: String? = nil) {
+        type = "DataIntegrityProof"
+        self.cryptosuite = cryptosuite
+        self.created = created
+        self.verificationMethod = verificationMethod
+        self.proofPurpose = proofPurpose
+        self.proofValue = proofValue
+    }
+}
+
+/// The eddsa-rdfc-2022 cryptosuite (W3C vc-di-eddsa): the document without its proof and
+/// the proof's options are each canonicalized with RDFC-1.0 and hashed with SHA-256; the
+/// Ed25519 signature over the two hashes (options first) is the proof value, multibase
+/// base58btc.
+public enum EddsaRdfc2022 {
+    public static let name = "eddsa-rdfc-2022"
+
+    /// The canonical N-Quads of a JSON-LD document (contexts from `BundledContexts` only).
+    public static func canonicalForm(_ document: JSON) throws -> String {
+        try Canonicalizer.canonicalize(try RDFConverter.quads(of: document))
+    }
+
+    /// SHA-256 of the canonical proof options followed by SHA-256 of the canonical document.
+    static func hashData(document: [String: JSON], options: DataIntegrityProof) throws -> [UInt8] {
+        var unsecured = document
+        unsecured["proof"] = nil
+        var config = try JSON(data: JSONEncoder().encode(options)).object ?? [:]
+        config["proofValue"] = nil
+        config["@context"] = document["@context"]
+        let proofHash = SHA256.hash(data: Data(try canonicalForm(.object(config)).utf8))
+        let documentHash = SHA256.hash(data: Data(try canonicalForm(.object(unsecured)).utf8))
+        return Array(proofHash) + Array(documentHash)
+    }
+
+    /// The document (JSON) with a proof added, signed with `key`.
+    public static func sign(
+        _ documentJSON: Data, key: Curve25519.Signing.PrivateKey, verificationMethod: String, created: Date
+    ) throws -> Data {
+        guard case var .object(document) = try JSON(data: documentJSON) else { throw JSONLDError("the credential is not a JSON object") }
+        document["proof"] = nil
+        var proof = DataIntegrityProof(cryptosuite: name, created: CredentialDate.string(created), verificationMethod: verificationMethod)
+        let signature = try key.signature(for: Data(try hashData(document: document, options: proof)))
+        proof.proofValue = "z" + Base58.encode(Array(signature))
+        document["proof"] = try JSON(data: JSONEncoder().encode(proof))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(JSON.object(document))
+    }
+
+    /// The proof in a secured document, and whether its signature holds for `key`.
+    public static func verify(_ securedJSON: Data, key: Curve25519.Signing.PublicKey) throws -> (proof: DataIntegrityProof, valid: Bool) {
+        guard case let .object(document) = try JSON(data: securedJSON) else { throw JSONLDError("the credential is not a JSON object") }
+        guard let proofJSON = document["proof"] else { throw JSONLDError("the credential has no proof") }
+        let proof = try JSONDecoder().decode(DataIntegrityProof.self, from: JSONEncoder().encode(proofJSON))
+        guard proof.type == "DataIntegrityProof", proof.cryptosuite == name else {
+            throw JSONLDError("the proof is \(proof.type) \(proof.cryptosuite), not DataIntegrityProof \(name)")
+        }
+        guard let value = proof.proofValue, value.hasPrefix("z"), let signature = Base58.decode(String(value.dropFirst())) else {
+            throw JSONLDError("proofValue must be multibase base58btc ('z…')")
+        }
+        let data = try hashData(document: document, options: proof)
+        return (proof, key.isValidSignature(Data(signature), for: Data(data)))
+    }
+}
+
+/// Multikey encodings of Ed25519 keys (multicodec ed25519-pub 0xed01, ed25519-priv 0x1300,
+/// multibase base58btc): `z6Mk…` for a public key.
+public enum Multikey {
+    static let publicPrefix: [UInt8] = [0xED, 0x01]
+    static let privatePrefix: [UInt8] = [0x80, 0x26]
+
+    public static func encode(_ key: Curve25519.Signing.PublicKey) -> String {
+        "z" + Base58.encode(publicPrefix + Array(key.rawRepresentation))
+    }
+
+    public static func publicKey(_ multibase: String) -> Curve25519.Signing.PublicKey? {
+        guard multibase.hasPrefix("z"), let bytes = Base58.decode(String(multibase.dropFirst())), bytes.count == 34,
+              Array(bytes.prefix(2)) == publicPrefix
+        else { return nil }
+        return try? Curve25519.Signing.PublicKey(rawRepresentation: bytes.dropFirst(2))
+    }
+
+    public static func privateKey(_ multibase: String) -> Curve25519.Signing.PrivateKey? {
+        guard multibase.hasPrefix("z"), let bytes = Base58.decode(String(multibase.dropFirst())), bytes.count == 34,
+              Array(bytes.prefix(2)) == privatePrefix
+        else { return nil }
+        return try? Curve25519.Signing.PrivateKey(rawRepresentation: bytes.dropFirst(2))
+    }
+
+    public static func encodePrivate(_ key: Curve25519.Signing.PrivateKey) -> String {
+        "z" + Base58.encode(privatePrefix + Array(key.rawRepresentation))
+    }
+}
+
+/// Base58 with the Bitcoin alphabet (multibase `z`).
+public enum Base58 {
+    static let alphabet = Array("123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz".utf8)
+    static let indexes: [UInt8: Int] = Dictionary(uniqueKeysWithValues: alphabet.enumerated().map { ($1, $0) })
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let zeros = bytes.prefix { $0 == 0 }.count
+        var digits: [Int] = []
+        for byte in bytes {
+            var carry = Int(byte)
+            for index in digits.indices {
+                carry += digits[index] << 8
+                digits[index] = carry % 58
+                carry /= 58
+            }
+            while carry > 0 {
+                digits.append(carry % 58)
+                carry /= 58
+            }
+        }
+        return String(decoding: Array(repeating: alphabet[0], count: zeros) + digits.reversed().map { alphabet[$0] }, as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        let characters = Array(text.utf8)
+        let zeros = characters.prefix { $0 == alphabet[0] }.count
+        var bytes: [Int] = []
+        for character in characters {
+            guard var carry = indexes[character] else { return nil }
+            for index in bytes.indices {
+                carry += bytes[index] * 58
+                bytes[index] = carry & 0xFF
+                carry >>= 8
+            }
+            while carry > 0 {
+                bytes.append(carry & 0xFF)
+                carry >>= 8
+            }
+        }
+        return Array(repeating: 0, count: zeros) + bytes.reversed().map(UInt8.init)
+    }
+}

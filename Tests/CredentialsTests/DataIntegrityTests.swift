@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import Testing
+@testable import Credentials
+
+/// The eddsa-rdfc-2022 cryptosuite against the W3C vc-di-eddsa test vectors
+/// (Tests/Fixtures/vc-di-eddsa/SOURCE.md), and RDFC-1.0 on blank-node puzzles.
+@Suite("Data Integrity proofs (eddsa-rdfc-2022)")
+struct DataIntegrityTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/vc-di-eddsa")
+    static let publicMultibase = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2"
+    static let privateMultibase = "z3u2en7t5LR2WtQH5PfFqMqwVHBeXouLzo6haApm8XHqvjxq"
+    static let combinedHash = "4c4d3890a157f8d611b13c265c2c22f39aa0a567c7c7dd9ba3e45cd579784eeb517744132ae165a5349155bef0bb0cf2258fff99dfe1dbd914b938d775a36017"
+
+    static func signed() throws -> Data { try Data(contentsOf: folder.appendingPathComponent("alumni-signed.json")) }
+
+    @Test("the vector's key pair: the private key's public half is the published Multikey")
+    func keyPair() throws {
+        let key = try #require(Multikey.privateKey(Self.privateMultibase))
+        #expect(Multikey.encode(key.publicKey) == Self.publicMultibase)
+        #expect(Multikey.encodePrivate(key) == Self.privateMultibase)
+        #expect(Base58.decode(Base58.encode([0, 0, 1, 2, 255])) == [0, 0, 1, 2, 255])
+        #expect(Base58.decode("0OIl") == nil, "characters outside the alphabet are refused")
+    }
+
+    @Test("canonical proof options, the two hashes and the signature are the vector's")
+    func vector() throws {
+        guard case let .object(document) = try JSON(data: Self.signed()), let proofJSON = document["proof"] else { Issue.record("no proof"); return }
+        let proof = try JSONDecoder().decode(DataIntegrityProof.self, from: JSONEncoder().encode(proofJSON))
+        var options = try JSON(data: JSONEncoder().encode(proof)).object ?? [:]
+        options["proofValue"] = nil
+        options["@context"] = document["@context"]
+        let expected = try String(contentsOf: Self.folder.appendingPathComponent("alumni-proof-canonical.nq"), encoding: .utf8)
+        #expect(try EddsaRdfc2022.canonicalForm(.object(options)) == expected)
+        let hash = try EddsaRdfc2022.hashData(document: document, options: proof)
+        #expect(hash.map { String(format: "%02x", $0) }.joined() == Self.combinedHash)
+        let key = try #require(Multikey.publicKey(Self.publicMultibase))
+        let (_, valid) = try EddsaRdfc2022.verify(try Self.signed(), key: key)
+        #expect(valid, "the vector's proof verifies")
+        // Ed25519 is deterministic: signing the same options again gives the vector's proof value.
+        let privateKey = try #require(Multikey.privateKey(Self.privateMultibase))
+        let signature = try privateKey.signature(for: Data(hash))
+        #expect("z" + Base58.encode(Array(signature)) == proof.proofValue)
+    }
+
+    @Test("changing any value of the vector breaks its proof")
+    func tampered() throws {
+        let text = try String(decoding: Self.signed(), as: UTF8.self)
+        let key = try #require(Multikey.publicKey(Self.publicMultibase))
+        for (old, new) in [("The School of Examples", "The School of Forgeries"), ("2023-01-01T00:00:00Z", "2022-01-01T00:00:00Z"),
+                           ("did:example:abcdefgh", "did:example:someone-else"), ("\"AlumniCredential\"", "\"DoctorateCredential\"")] {
+            let (_, valid) = try EddsaRdfc2022.verify(Data(text.replacingOccurrences(of: old, with: new).utf8), key: key)
+            #expect(!valid, "changing \(old)")
+        }
+        let reordered = try JSON(data: Self.signed())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted]
+        #expect(try EddsaRdfc2022.verify(try encoder.encode(reordered), key: key).valid, "key order and spacing are not part of what is signed")
+    }
+
+    @Test("a context Cairn does not bundle is refused, not fetched")
+    func unknownContext() throws {
+        let document = JSON.object(["@context": .string("https://example.org/unknown-context"), "name": .string("x")])
+        #expect(throws: JSONLDError.self) { try EddsaRdfc2022.canonicalForm(document) }
+    }
+
+    @Test("RDFC-1.0 labels blank nodes by their content, not the order they come in")
+    func blankNodes() throws {
+        func canonical(_ lines: [(String, String, String)]) throws -> String {
+            let quads = lines.map { s, p, o in
+                Quad(subject: s.hasPrefix("_:") ? .blank(String(s.dropFirst(2))) : .iri(s), predicate: p,
+                     object: o.hasPrefix("_:") ? .blank(String(o.dropFirst(2))) : .literal(o, datatype: RDFVocabulary.xsdString), graph: nil)
+            }
+            return try Canonicalizer.canonicalize(quads)
+        }
+        let p = "http://example.org/vocab#p"
+        let q = "http://example.org/vocab#q"
+        // Two nodes that point at each other in a cycle, each with the same shape: only the
+        // N-degree hashing tells them apart, and the result must not depend on input labels.
+        let first = try canonical([("_:x", p, "_:y"), ("_:y", p, "_:x"), ("_:x", q, "one"), ("_:y", q, "one")])
+        let second = try canonical([("_:b", p, "_:a"), ("_:a", p, "_:b"), ("_:a", q, "one"), ("_:b", q, "one")])
+        #expect(first == second)
+        #expect(first == """
+            _:c14n0 <http://example.org/vocab#p> _:c14n1 .
+            _:c14n0 <http://example.org/vocab#q> "one" .
+            _:c14n1 <http://example.org/vocab#p> _:c14n0 .
+            _:c14n1 <http://example.org/vocab#q> "one" .
+
+            """)
+        let distinct = try canonical([("_:m", q, "second"), ("_:n", q, "first")])
+        let swapped = try canonical([("_:m", q, "first"), ("_:n", q, "second")])
+        #expect(distinct == swapped, "labels follow the content")
+    }
+}
