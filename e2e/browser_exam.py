@@ -226,6 +226,17 @@ try:
     forged[1] = forged[1][:-4] + ("AAAA" if forged[1][-4:] != "AAAA" else "BBBB")
     request = urllib.request.Request(BASE + "/api/v1/verify", data=jsonlib.dumps({"jwt": ".".join(forged)}).encode(), headers={"Content-Type": "application/json"})
     check(not jsonlib.loads(urllib.request.urlopen(request).read())["valid"], "a tampered badge fails verification")
+    check(credential.get("proof", {}).get("cryptosuite") == "eddsa-rdfc-2022", "the JSON download carries a Data Integrity proof")
+    check(any(m.get("type") == "Multikey" and m.get("publicKeyMultibase", "").startswith("z6Mk") for m in did["verificationMethod"]),
+          "the DID document publishes the Ed25519 key as a Multikey")
+    request = urllib.request.Request(BASE + "/api/v1/verify", data=jsonlib.dumps({"credential": credential}).encode(), headers={"Content-Type": "application/json"})
+    verified = jsonlib.loads(urllib.request.urlopen(request).read())
+    check(verified["valid"] and verified["checks"][2]["detail"].endswith("(RDFC-1.0, Ed25519)"), "POST /api/v1/verify checks the JSON form's proof")
+    altered = jsonlib.loads(jsonlib.dumps(credential))
+    altered["credentialSubject"]["result"][0]["value"] = "100"
+    request = urllib.request.Request(BASE + "/api/v1/verify", data=jsonlib.dumps({"credential": altered}).encode(), headers={"Content-Type": "application/json"})
+    check(not jsonlib.loads(urllib.request.urlopen(request).read())["valid"], "a JSON credential with a changed score fails verification")
+    check("Data Integrity proof (eddsa-rdfc-2022, for wallets) verifies too" in driver.page_source, "the badge page checks the JSON form's proof too")
     driver.get(BASE + "/login?next=" + result_url.replace(BASE, ""))
     driver.find_element(By.ID, "email").send_keys(sam_email)
     driver.find_element(By.ID, "password").send_keys("an exam password")

@@ -30,51 +30,77 @@ public struct BadgeService: Sendable {
 
     // MARK: keys
 
-    /// The key new badges are signed with, creating the first one on first use.
+    /// The key new badges are signed with (VC-JWT, ES256), creating the first one on first use.
     public func signingKey() async throws -> IssuerKey {
-        let keys = try await store.issuerKeys()
+        let keys = try await store.issuerKeys().filter { $0.name.hasPrefix(Self.p256Prefix) }
         if let active = keys.last(where: { $0.retiredAt == nil }) { return try IssuerKey(name: active.name, pem: active.privateKeyPEM) }
         return try await addKey(after: keys)
     }
 
-    /// Retires the signing key and makes a new one: new badges are signed with it, and the
-    /// old key stays published so the badges it signed still verify.
+    /// The Ed25519 key new badges' Data Integrity proofs are made with, created on first use.
+    public func dataIntegrityKey() async throws -> DataIntegrityKey {
+        let keys = try await store.issuerKeys().filter { $0.name.hasPrefix(Self.ed25519Prefix) }
+        if let active = keys.last(where: { $0.retiredAt == nil }) { return try DataIntegrityKey(name: active.name, multibase: active.privateKeyPEM) }
+        let number = (keys.compactMap { Int($0.name.dropFirst(Self.ed25519Prefix.count)) }.max() ?? 0) + 1
+        let key = DataIntegrityKey.generate(name: Self.ed25519Prefix + String(number))
+        do {
+            try await store.insertIssuerKey(StoredIssuerKey(name: key.name, privateKeyPEM: key.multibase, createdAt: clock.now()))
+            return key
+        } catch StoreError.conflict {
+            guard let theirs = try await store.issuerKeys().last(where: { $0.name.hasPrefix(Self.ed25519Prefix) && $0.retiredAt == nil }) else {
+                throw StoreError.unavailable("no Ed25519 issuer key")
+            }
+            return try DataIntegrityKey(name: theirs.name, multibase: theirs.privateKeyPEM)
+        }
+    }
+
+    /// P-256 keys are `key-N`; Ed25519 keys (kept as a multibase private key) are `ed25519-N`.
+    static let p256Prefix = "key-"
+    static let ed25519Prefix = "ed25519-"
+
+    /// Retires the signing keys and makes a new one: new badges are signed with it, and the
+    /// old keys stay published so the badges they signed still verify.
     @discardableResult
     public func rotateKey() async throws -> String {
         let keys = try await store.issuerKeys()
         for key in keys where key.retiredAt == nil { try await store.retireIssuerKey(name: key.name, at: clock.now()) }
-        return try await addKey(after: keys).name
+        return try await addKey(after: keys.filter { $0.name.hasPrefix(Self.p256Prefix) }).name
     }
 
     func addKey(after keys: [StoredIssuerKey]) async throws -> IssuerKey {
-        let number = (keys.compactMap { Int($0.name.dropFirst("key-".count)) }.max() ?? 0) + 1
-        let key = IssuerKey.generate(name: "key-\(number)")
+        let number = (keys.compactMap { Int($0.name.dropFirst(Self.p256Prefix.count)) }.max() ?? 0) + 1
+        let key = IssuerKey.generate(name: Self.p256Prefix + String(number))
         do {
             try await store.insertIssuerKey(StoredIssuerKey(name: key.name, privateKeyPEM: key.pem, createdAt: clock.now()))
             return key
         } catch StoreError.conflict {
             // Another node made it at the same moment: use theirs.
-            guard let theirs = try await store.issuerKeys().last(where: { $0.retiredAt == nil }) else { throw StoreError.unavailable("no issuer key") }
+            guard let theirs = try await store.issuerKeys().last(where: { $0.name.hasPrefix(Self.p256Prefix) && $0.retiredAt == nil }) else {
+                throw StoreError.unavailable("no issuer key")
+            }
             return try IssuerKey(name: theirs.name, pem: theirs.privateKeyPEM)
         }
     }
 
-    /// The did:web document: every key ever used.
+    /// The did:web document: every key ever used, P-256 keys as JWKs and Ed25519 keys as Multikeys.
     public func didDocument() async throws -> DIDDocument {
         var stored = try await store.issuerKeys()
-        if stored.isEmpty {
-            _ = try await addKey(after: [])
+        if !stored.contains(where: { $0.name.hasPrefix(Self.p256Prefix) }) {
+            _ = try await signingKey()
             stored = try await store.issuerKeys()
         }
-        let keys = try stored.map { stored -> (name: String, jwk: PublicJWK) in
+        let keys = try stored.filter { $0.name.hasPrefix(Self.p256Prefix) }.map { stored -> (name: String, jwk: PublicJWK) in
             let key = try IssuerKey(name: stored.name, pem: stored.privateKeyPEM)
             return (stored.name, key.publicJWK(kid: identity.keyID(stored.name)))
         }
-        return DIDDocument(identity: identity, keys: keys)
+        let multikeys = try stored.filter { $0.name.hasPrefix(Self.ed25519Prefix) }.map { stored -> (name: String, multibase: String) in
+            (stored.name, try DataIntegrityKey(name: stored.name, multibase: stored.privateKeyPEM).publicMultikey)
+        }
+        return DIDDocument(identity: identity, keys: keys, multikeys: multikeys)
     }
 
     public func publicKey(name: String) async throws -> PublicJWK? {
-        guard let stored = try await store.issuerKeys().first(where: { $0.name == name }) else { return nil }
+        guard name.hasPrefix(Self.p256Prefix), let stored = try await store.issuerKeys().first(where: { $0.name == name }) else { return nil }
         return try IssuerKey(name: stored.name, pem: stored.privateKeyPEM).publicJWK(kid: identity.keyID(name))
     }
 
@@ -112,6 +138,7 @@ public struct BadgeService: Sendable {
     ) async throws -> IssuedBadge {
         let key = try await signingKey()
         let signer = CredentialSigner(identity: identity, key: key)
+        let dataIntegrity = try await dataIntegrityKey()
         let now = clock.now()
         let id = UUID().uuidString.lowercased()
         let validUntil = validForDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
@@ -123,9 +150,11 @@ public struct BadgeService: Sendable {
             if let firstAwarded { credential.awardedDate = CredentialDate.string(firstAwarded) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            // The JSON form carries a Data Integrity proof (for wallets); the VC-JWT is the same credential, signed ES256.
+            let json = try dataIntegrity.sign(try encoder.encode(credential), identity: identity, created: now)
             let badge = IssuedBadge(
                 id: id, userID: user.id, courseID: owner, examSessionID: session?.id, statusIndex: index,
-                json: String(decoding: try encoder.encode(credential), as: UTF8.self), jwt: try signer.sign(credential),
+                json: String(decoding: json, as: UTF8.self), jwt: try signer.sign(credential),
                 keyName: key.name, awardedAt: now, validUntil: validUntil, pathwayID: pathway
             )
             try await store.insertBadge(badge)
@@ -265,6 +294,12 @@ public struct BadgeService: Sendable {
             ttl: Int(Self.statusListTTL * 1000)
         )
         return try CredentialSigner(identity: identity, key: try await signingKey()).sign(list)
+    }
+
+    /// Every check of a credential's JSON form by its Data Integrity proof, against this server's keys and lists.
+    public func verify(dataIntegrity json: String) async throws -> VerificationReport {
+        let keys = StaticKeys(document: try await didDocument())
+        return await CredentialVerifier().verify(dataIntegrity: Data(json.utf8), keys: keys, status: LocalStatus(service: self, keys: keys), at: clock.now())
     }
 
     /// Every check, against this server's own keys and revocation list: what the badge page shows.

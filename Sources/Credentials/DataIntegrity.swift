@@ -146,3 +146,34 @@ public enum Base58 {
         return Array(repeating: 0, count: zeros) + bytes.reversed().map(UInt8.init)
     }
 }
+
+/// One of the issuer's Ed25519 keys, for Data Integrity proofs. Kept as its multibase
+/// private key (`z3u2…`); the verification method is `did#name`.
+public struct DataIntegrityKey: Sendable {
+    public let name: String
+    let privateKey: Curve25519.Signing.PrivateKey
+
+    public static func generate(name: String) -> DataIntegrityKey {
+        DataIntegrityKey(name: name, privateKey: Curve25519.Signing.PrivateKey())
+    }
+
+    init(name: String, privateKey: Curve25519.Signing.PrivateKey) {
+        self.name = name
+        self.privateKey = privateKey
+    }
+
+    public init(name: String, multibase: String) throws {
+        guard let key = Multikey.privateKey(multibase) else { throw CredentialError.invalidKey("\(name) is not an Ed25519 private key in multibase form") }
+        self.init(name: name, privateKey: key)
+    }
+
+    /// The private key to store.
+    public var multibase: String { Multikey.encodePrivate(privateKey) }
+    /// The public key to publish (`z6Mk…`).
+    public var publicMultikey: String { Multikey.encode(privateKey.publicKey) }
+
+    /// The credential JSON with an eddsa-rdfc-2022 proof added.
+    public func sign(_ json: Data, identity: IssuerIdentity, created: Date) throws -> Data {
+        try EddsaRdfc2022.sign(json, key: privateKey, verificationMethod: identity.keyID(name), created: created)
+    }
+}

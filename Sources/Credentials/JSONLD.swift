@@ -24,12 +24,12 @@ public enum JSON: Equatable, Sendable {
         self = try JSONDecoder().decode(JSON.self, from: data)
     }
 
-    var string: String? { if case let .string(value) = self { value } else { nil } }
-    var object: [String: JSON]? { if case let .object(value) = self { value } else { nil } }
+    public var string: String? { if case let .string(value) = self { value } else { nil } }
+    public var object: [String: JSON]? { if case let .object(value) = self { value } else { nil } }
     /// The value as a list: an array's items, or the value alone.
-    var items: [JSON] { if case let .array(values) = self { values } else { [self] } }
+    public var items: [JSON] { if case let .array(values) = self { values } else { [self] } }
 
-    subscript(key: String) -> JSON? { object?[key] }
+    public subscript(key: String) -> JSON? { object?[key] }
 }
 
 extension JSON: Codable {
@@ -117,6 +117,11 @@ func isAbsoluteIRI(_ value: String) -> Bool {
 // MARK: - Context processing
 
 struct ContextProcessor {
+    /// The bundled contexts' `@context` values, parsed once.
+    static let bundled: [String: JSON] = BundledContexts.documents.compactMapValues { text in
+        (try? JSON(data: Data(text.utf8)))?["@context"]
+    }
+
     /// `remote` contexts being loaded, to refuse cycles.
     func process(
         _ active: ActiveContext, _ local: JSON, propagate: Bool = true, overrideProtected: Bool = false, remote: Set<String> = []
@@ -136,10 +141,9 @@ struct ContextProcessor {
                 result = fresh
             case let .string(url):
                 guard !remote.contains(url) else { throw JSONLDError("the context \(url) includes itself") }
-                guard let text = BundledContexts.documents[url] else {
+                guard let loaded = Self.bundled[url] else {
                     throw JSONLDError("the context \(url) is not one Cairn bundles; Cairn verifies only credentials built on the VC 2.0 and Open Badges 3.0.3 contexts")
                 }
-                guard let loaded = try JSON(data: Data(text.utf8))["@context"] else { throw JSONLDError("\(url) holds no @context") }
                 result = try process(result, loaded, overrideProtected: overrideProtected, remote: remote.union([url]))
             case let .object(definition):
                 if definition["@import"] != nil { throw JSONLDError("@import is not supported") }
@@ -285,8 +289,10 @@ struct ContextProcessor {
 
 // MARK: - Expansion
 
-struct Expander {
+final class Expander {
     let processor = ContextProcessor()
+    /// Keys and types that expanded to no absolute IRI: nothing in RDF, so nothing signed.
+    private(set) var dropped: Set<String> = []
 
     /// The expanded form of a document: an array of node objects.
     func expand(_ document: JSON) throws -> [JSON] {
@@ -363,8 +369,11 @@ struct Expander {
         for key in object.keys.sorted() where key != "@context" {
             let value = object[key]!
             guard let expandedProperty = try processor.expandIRI(active, key, vocab: true),
-                  expandedProperty.hasPrefix("@") || expandedProperty.contains(":")
-            else { continue }
+                  expandedProperty.hasPrefix("@") || isAbsoluteIRI(expandedProperty) || expandedProperty.hasPrefix("_:")
+            else {
+                dropped.insert(key)
+                continue
+            }
             if expandedProperty.hasPrefix("@") {
                 switch expandedProperty {
                 case "@id":
@@ -373,7 +382,9 @@ struct Expander {
                 case "@type":
                     let types = try value.items.map { item -> JSON in
                         guard case let .string(type) = item else { throw JSONLDError("@type values must be strings") }
-                        return .string(try processor.expandIRI(typeScoped, type, vocab: true, documentRelative: true) ?? type)
+                        let expanded = try processor.expandIRI(typeScoped, type, vocab: true, documentRelative: true) ?? type
+                        if !isAbsoluteIRI(expanded), !expanded.hasPrefix("_:") { dropped.insert(type) }
+                        return .string(expanded)
                     }
                     add("@type", .array(types))
                 case "@value":
@@ -453,12 +464,18 @@ final class RDFConverter {
     private var counter = 0
 
     static func quads(of document: JSON) throws -> [Quad] {
+        try quadsAndDropped(of: document).quads
+    }
+
+    /// The quads, and the keys and types that produced none (no context defines them).
+    static func quadsAndDropped(of document: JSON) throws -> (quads: [Quad], dropped: Set<String>) {
         let converter = RDFConverter()
-        for node in try Expander().expand(document) {
+        let expander = Expander()
+        for node in try expander.expand(document) {
             guard case let .object(object) = node else { continue }
             try converter.node(object, graph: nil)
         }
-        return converter.quads
+        return (converter.quads, expander.dropped)
     }
 
     func newBlank() -> RDFTerm {
@@ -555,5 +572,22 @@ final class RDFConverter {
         while exponent.count > 1, exponent.hasPrefix("0") { exponent.removeFirst() }
         text = mantissa + "E" + (negative ? "-" : "") + exponent
         return text
+    }
+}
+
+/// Which properties and types of a document its contexts leave undefined: those that
+/// expand to no absolute IRI (JSON-LD drops them, so a proof would not cover them), and
+/// those that expand only through a catch-all issuer-dependent `@vocab`.
+public enum DefinedTerms {
+    static let issuerDependent = "https://www.w3.org/ns/credentials/issuer-dependent#"
+
+    public static func undefinedProperties(of document: JSON) throws -> [String] {
+        let (quads, dropped) = try RDFConverter.quadsAndDropped(of: document)
+        let vague = quads.flatMap { quad -> [String] in
+            var iris = [quad.predicate]
+            if quad.predicate == RDFVocabulary.type, case let .iri(type) = quad.object { iris.append(type) }
+            return iris
+        }.filter { $0.hasPrefix(issuerDependent) }.map { String($0.dropFirst(issuerDependent.count)) }
+        return Array(dropped.union(vague)).sorted()
     }
 }

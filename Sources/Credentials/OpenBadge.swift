@@ -12,10 +12,12 @@ public struct AchievementCredential: Codable, Sendable, Equatable {
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
     ]
     public static let types = ["VerifiableCredential", "OpenBadgeCredential"]
-    /// The official schema this credential validates against.
+    /// The official schema this credential validates against. Its type is the VC 2.0
+    /// context's `JsonSchema` (W3C VC JSON Schema): 1EdTech's `1EdTechJsonSchemaValidator2019`
+    /// is defined by neither context, so a Data Integrity proof would not cover it.
     public static let schema = CredentialSchema(
         id: "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/ob_v3p0_achievementcredential_schema.json",
-        type: "1EdTechJsonSchemaValidator2019"
+        type: "JsonSchema"
     )
 
     public var context: [String]
@@ -34,11 +36,13 @@ public struct AchievementCredential: Codable, Sendable, Equatable {
     public var evidence: [Evidence]?
     public var credentialStatus: CredentialStatus?
     public var credentialSchema: [CredentialSchema]?
+    /// The Data Integrity proof, in the credential's JSON form (not in its VC-JWT).
+    public var proof: DataIntegrityProof?
 
     enum CodingKeys: String, CodingKey {
         case context = "@context"
         case id, type, issuer, validFrom, validUntil, awardedDate, name, description, image, credentialSubject, evidence
-        case credentialStatus, credentialSchema
+        case credentialStatus, credentialSchema, proof
     }
 
     public init(

@@ -93,11 +93,14 @@ extension PublicJWK {
 /// The did:web document listing every key the issuer has signed with: retired keys stay,
 /// so credentials they signed still verify.
 public struct DIDDocument: Codable, Sendable, Equatable {
+    /// A P-256 key as a JWK (for VC-JWT, ES256) or an Ed25519 key as a Multikey (for
+    /// eddsa-rdfc-2022 Data Integrity proofs).
     public struct VerificationMethod: Codable, Sendable, Equatable {
         public var id: String
         public var type: String
         public var controller: String
-        public var publicKeyJwk: PublicJWK
+        public var publicKeyJwk: PublicJWK?
+        public var publicKeyMultibase: String?
     }
 
     public var context: [String]
@@ -110,18 +113,26 @@ public struct DIDDocument: Codable, Sendable, Equatable {
         case id, verificationMethod, assertionMethod
     }
 
-    public init(identity: IssuerIdentity, keys: [(name: String, jwk: PublicJWK)]) {
+    public init(identity: IssuerIdentity, keys: [(name: String, jwk: PublicJWK)], multikeys: [(name: String, multibase: String)] = []) {
         context = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
+            + (multikeys.isEmpty ? [] : ["https://w3id.org/security/multikey/v1"])
         id = identity.did
         verificationMethod = keys.map { key in
             VerificationMethod(id: identity.keyID(key.name), type: "JsonWebKey2020", controller: identity.did, publicKeyJwk: key.jwk)
+        } + multikeys.map { key in
+            VerificationMethod(id: identity.keyID(key.name), type: "Multikey", controller: identity.did, publicKeyMultibase: key.multibase)
         }
-        assertionMethod = keys.map { identity.keyID($0.name) }
+        assertionMethod = verificationMethod.map(\.id)
     }
 
     /// The key a `kid` names, if this document lists it.
     public func key(_ kid: String) -> PublicJWK? {
         verificationMethod.first { $0.id == kid }?.publicKeyJwk
+    }
+
+    /// The Ed25519 key (`z6Mk…`) a verification method id names, if this document lists it.
+    public func multikey(_ id: String) -> String? {
+        verificationMethod.first { $0.id == id }?.publicKeyMultibase
     }
 }
 

@@ -64,9 +64,10 @@ struct CheckedClaims: Decodable {
     var name: String
     var credentialSubject: Subject
     var credentialStatus: CredentialStatus?
-    var iss: String
-    var jti: String
-    var nbf: Int
+    /// The VC-JWT claims; absent in a JSON credential with a Data Integrity proof.
+    var iss: String?
+    var jti: String?
+    var nbf: Int?
 
     enum CodingKeys: String, CodingKey {
         case context = "@context"
@@ -78,6 +79,12 @@ struct CheckedClaims: Decodable {
 /// from a key file given offline.
 public protocol KeyResolver: Sendable {
     func key(for kid: String) async throws -> PublicJWK?
+    /// The Ed25519 key (a Multikey, `z6Mk…`) a Data Integrity proof's verification method names.
+    func multikey(for id: String) async throws -> String?
+}
+
+extension KeyResolver {
+    public func multikey(for id: String) async throws -> String? { nil }
 }
 
 /// Reads a credential's bit in a status list; nil when the list cannot be read.
@@ -88,20 +95,36 @@ public protocol StatusResolver: Sendable {
 /// Keys known in advance (a DID document already fetched, or `--key FILE`).
 public struct StaticKeys: KeyResolver {
     public let keys: [String: PublicJWK]
+    public let multikeys: [String: String]
     /// When set, any kid is answered with this one key (a single JWK file names no kid).
     public let only: PublicJWK?
+    /// When set, any verification method is answered with this Ed25519 key (`--key` with a Multikey).
+    public let onlyMultikey: String?
 
     public init(document: DIDDocument) {
-        keys = Dictionary(document.verificationMethod.map { ($0.id, $0.publicKeyJwk) }, uniquingKeysWith: { first, _ in first })
+        keys = Dictionary(document.verificationMethod.compactMap { method in method.publicKeyJwk.map { (method.id, $0) } }, uniquingKeysWith: { first, _ in first })
+        multikeys = Dictionary(document.verificationMethod.compactMap { method in method.publicKeyMultibase.map { (method.id, $0) } }, uniquingKeysWith: { first, _ in first })
         only = nil
+        onlyMultikey = nil
     }
 
     public init(key: PublicJWK) {
         keys = [:]
+        multikeys = [:]
         only = key
+        onlyMultikey = nil
+    }
+
+    public init(multikey: String) {
+        keys = [:]
+        multikeys = [:]
+        only = nil
+        onlyMultikey = multikey
     }
 
     public func key(for kid: String) async throws -> PublicJWK? { only ?? keys[kid] }
+
+    public func multikey(for id: String) async throws -> String? { onlyMultikey ?? multikeys[id] }
 }
 
 /// Verifies VC-JWT Open Badges: every check is run and reported, not only the first to fail.
@@ -166,13 +189,79 @@ public struct CredentialVerifier: Sendable {
             ? "issued by \(credential.issuer.name ?? issuerDID) (\(issuerDID))"
             : "the key belongs to \(issuerDID) but the credential names \(credential.issuer.id) as issuer"))
 
-        checks.append(Self.shape(claims))
+        checks.append(Self.shape(claims, jwt: true))
         checks.append(Self.dates(validFrom: claims.validFrom, validUntil: claims.validUntil, at: now))
 
         if let entry = credential.credentialStatus {
             checks.append(await Self.status(entry, resolver: status))
         }
         return VerificationReport(checks: checks, payload: payload)
+    }
+
+    /// Verifies a credential in its JSON form by its Data Integrity proof (eddsa-rdfc-2022):
+    /// the same checks as a VC-JWT, with the proof's verification method as the key, and
+    /// a check that every property is defined by the credential's contexts (a property the
+    /// contexts do not define would be signed only as an issuer-dependent term).
+    public func verify(dataIntegrity json: Data, keys: any KeyResolver, status: (any StatusResolver)?, at now: Date = Date()) async -> VerificationReport {
+        var checks: [VerificationCheck] = []
+        let document: [String: JSON]
+        let proof: DataIntegrityProof
+        do {
+            guard case let .object(object) = try JSON(data: json) else { throw JSONLDError("not a JSON object") }
+            guard let proofJSON = object["proof"] else { throw JSONLDError("it has no proof") }
+            document = object
+            proof = try JSONDecoder().decode(DataIntegrityProof.self, from: JSONEncoder().encode(proofJSON))
+        } catch {
+            return VerificationReport(checks: [VerificationCheck("format", false, "not a credential with a Data Integrity proof: \(error)")], payload: nil)
+        }
+        guard proof.type == "DataIntegrityProof", proof.cryptosuite == EddsaRdfc2022.name else {
+            return VerificationReport(checks: [VerificationCheck("format", false, "the proof is \(proof.type) \(proof.cryptosuite), not DataIntegrityProof \(EddsaRdfc2022.name)")], payload: nil)
+        }
+        checks.append(VerificationCheck("format", true, "JSON credential with a DataIntegrityProof (eddsa-rdfc-2022)"))
+        let key: Curve25519.Signing.PublicKey?
+        do {
+            key = try await keys.multikey(for: proof.verificationMethod).flatMap(Multikey.publicKey)
+        } catch {
+            checks.append(VerificationCheck("key", false, "the issuer's keys could not be read for \(proof.verificationMethod): \(error)"))
+            return VerificationReport(checks: checks, payload: nil)
+        }
+        guard let key else {
+            checks.append(VerificationCheck("key", false, "\(proof.verificationMethod) is not one of the issuer's published Ed25519 keys"))
+            return VerificationReport(checks: checks, payload: nil)
+        }
+        checks.append(VerificationCheck("key", true, "\(proof.verificationMethod) resolves to an Ed25519 key"))
+        do {
+            guard try EddsaRdfc2022.verify(json, key: key).valid else {
+                checks.append(VerificationCheck("signature", false, "the proof does not match the content: the badge was altered or signed with another key"))
+                return VerificationReport(checks: checks, payload: nil)
+            }
+        } catch {
+            checks.append(VerificationCheck("signature", false, "the credential could not be canonicalized: \(error)"))
+            return VerificationReport(checks: checks, payload: nil)
+        }
+        checks.append(VerificationCheck("signature", true, "signed by \(proof.verificationMethod) (RDFC-1.0, Ed25519)"))
+        let claims: CheckedClaims
+        do {
+            claims = try JSONDecoder().decode(CheckedClaims.self, from: json)
+        } catch {
+            checks.append(VerificationCheck("schema", false, "signed, but not an Open Badges credential: \(error)"))
+            return VerificationReport(checks: checks, payload: json)
+        }
+        let issuerDID = proof.verificationMethod.split(separator: "#").first.map(String.init) ?? proof.verificationMethod
+        checks.append(VerificationCheck("issuer", claims.issuer.id == issuerDID, claims.issuer.id == issuerDID
+            ? "issued by \(claims.issuer.name ?? issuerDID) (\(issuerDID))"
+            : "the key belongs to \(issuerDID) but the credential names \(claims.issuer.id) as issuer"))
+        var shape = Self.shape(claims, jwt: false)
+        var unsecured = document
+        unsecured["proof"] = nil
+        if let undefined = try? DefinedTerms.undefinedProperties(of: .object(unsecured)), !undefined.isEmpty {
+            shape = VerificationCheck("schema", false, (shape.passed ? "" : shape.detail + "; ")
+                + "properties no context defines: \(undefined.joined(separator: ", "))")
+        }
+        checks.append(shape)
+        checks.append(Self.dates(validFrom: claims.validFrom, validUntil: claims.validUntil, at: now))
+        if let entry = claims.credentialStatus { checks.append(await Self.status(entry, resolver: status)) }
+        return VerificationReport(checks: checks, payload: json)
     }
 
     /// The credential's status: its own entry and, when the issuer follows Cairn's
@@ -203,7 +292,7 @@ public struct CredentialVerifier: Sendable {
 
     /// What the Open Badges 3.0 data model requires of an AchievementCredential, checked
     /// property by property; the JWT claims must repeat the credential's.
-    static func shape(_ credential: CheckedClaims) -> VerificationCheck {
+    static func shape(_ credential: CheckedClaims, jwt: Bool) -> VerificationCheck {
         let claims = credential
         var problems: [String] = []
         if Array(credential.context.prefix(2)) != AchievementCredential.contexts {
@@ -224,9 +313,11 @@ public struct CredentialVerifier: Sendable {
         if credential.credentialSubject.id == nil, credential.credentialSubject.identifier?.isEmpty ?? true {
             problems.append("credentialSubject needs an id or an identifier")
         }
-        if claims.jti != credential.id { problems.append("jti differs from the credential's id") }
-        if let from = CredentialDate.date(credential.validFrom), claims.nbf != Int(from.timeIntervalSince1970) {
-            problems.append("nbf differs from validFrom")
+        if jwt {
+            if claims.jti != credential.id { problems.append("jti differs from the credential's id") }
+            if let from = CredentialDate.date(credential.validFrom), claims.nbf != Int(from.timeIntervalSince1970) {
+                problems.append("nbf differs from validFrom")
+            }
         }
         return problems.isEmpty
             ? VerificationCheck("schema", true, "an Open Badges 3.0 AchievementCredential with every required property")

@@ -123,12 +123,25 @@ struct BadgeRoutes {
             }
         }
         router.post("/api/v1/verify") { request, context in
-            struct Body: Decodable { var jwt: String? }
-            let body = try await request.decode(as: Body.self, context: context)
-            guard let jwt = body.jwt, !jwt.isEmpty else {
-                throw AppError.invalidField(field: "jwt", message: "Send the badge as a VC-JWT (the .jwt download) in the field jwt.")
+            struct Body: Decodable {
+                var jwt: String?
+                var credential: JSON?
             }
-            let report = try await badges.verify(jwt: jwt)
+            let body = try await request.decode(as: Body.self, context: context)
+            let report: VerificationReport
+            if let credential = body.credential, body.jwt == nil {
+                guard case .object = credential else {
+                    throw AppError.invalidField(field: "credential", message: "Send the credential as a JSON object (the .json download), with its proof.")
+                }
+                report = try await badges.verify(dataIntegrity: String(decoding: try JSONEncoder().encode(credential), as: UTF8.self))
+            } else {
+                guard let jwt = body.jwt, !jwt.isEmpty, body.credential == nil else {
+                    throw AppError.invalidField(
+                        field: "jwt", message: "Send the badge either as a VC-JWT (the .jwt download) in the field jwt, or as the JSON credential (the .json download) in the field credential."
+                    )
+                }
+                report = try await badges.verify(jwt: jwt)
+            }
             return try Self.json(VerifyResponse(valid: report.isValid, checks: report.checks, credential: report.credential?.id), type: "application/json", maxAge: nil)
         }
     }
@@ -191,6 +204,8 @@ struct BadgeRoutes {
     func page(_ badge: IssuedBadge, viewer: User?) async throws -> BadgePage {
         let credential = try JSONDecoder().decode(AchievementCredential.self, from: Data(badge.json.utf8))
         let report = try await badges.verify(jwt: badge.jwt)
+        // The JSON form's Data Integrity proof, checked too (badges issued before proofs were added have none).
+        let dataIntegrity: VerificationReport? = credential.proof == nil ? nil : try await badges.verify(dataIntegrity: badge.json)
         let earner = try await badges.earner(of: badge)
         let course = try? courses.course(badge.courseID)
         let achievement = credential.credentialSubject.achievement
@@ -212,6 +227,10 @@ struct BadgeRoutes {
             hasSkills: !(achievement.alignment ?? []).isEmpty,
             evidence: (credential.evidence ?? []).map { $0.narrative ?? $0.name ?? "" },
             valid: report.isValid, checks: report.checks.map { CheckLine(name: $0.name, passed: $0.passed, detail: $0.detail) },
+            dataIntegrity: dataIntegrity.map { report in
+                report.isValid ? "The JSON credential's Data Integrity proof (eddsa-rdfc-2022, for wallets) verifies too."
+                    : "The JSON credential's Data Integrity proof does not verify: " + (report.checks.first { !$0.passed }?.detail ?? "")
+            },
             revoked: badge.revokedAt != nil, suspended: badge.revokedAt == nil && badge.suspendedAt != nil, issuer: credential.issuer.name, issuerDID: credential.issuer.id,
             courseHref: course.map { Paths.course($0.id) }, jsonHref: "/badges/\(badge.id).json", jwtHref: "/badges/\(badge.id).jwt",
             pngHref: "/badges/\(badge.id).png", svgHref: "/badges/\(badge.id).svg",
@@ -235,6 +254,7 @@ struct BadgePage {
     let evidence: [String]
     let valid: Bool
     let checks: [CheckLine]
+    let dataIntegrity: String?
     let revoked: Bool
     let suspended: Bool
     let issuer: String

@@ -262,24 +262,34 @@ struct Verify: AsyncParsableCommand {
         } else {
             token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        guard token.split(separator: ".").count == 3, !token.hasPrefix("{") else {
-            throw ValidationError("\(badge) is not a VC-JWT or a baked badge; download the badge with its .jwt, .png or .svg link")
+        // A credential in its JSON form is checked by its Data Integrity proof.
+        let dataIntegrity = token.hasPrefix("{")
+        guard dataIntegrity || token.split(separator: ".").count == 3 else {
+            throw ValidationError("\(badge) is not a VC-JWT, a JSON credential or a baked badge; download the badge with its .jwt, .json, .png or .svg link")
         }
         let keys: any KeyResolver
         var status: (any StatusResolver)?
         if offline {
-            guard let key else { throw ValidationError("--offline needs --key FILE: the issuer's key as a JWK (from /keys/NAME.json)") }
-            do {
-                keys = StaticKeys(key: try JSONDecoder().decode(PublicJWK.self, from: Data(contentsOf: URL(fileURLWithPath: key))))
-            } catch {
-                throw ValidationError("\(key) is not a JWK file: \(error)")
+            guard let key else {
+                throw ValidationError("--offline needs --key: the issuer's key, a JWK file (from /keys/NAME.json) or, for a JSON credential, its Ed25519 Multikey (z6Mk…, from /.well-known/did.json)")
+            }
+            if key.hasPrefix("z6Mk") {
+                keys = StaticKeys(multikey: key)
+            } else {
+                do {
+                    keys = StaticKeys(key: try JSONDecoder().decode(PublicJWK.self, from: Data(contentsOf: URL(fileURLWithPath: key))))
+                } catch {
+                    throw ValidationError("\(key) is not a JWK file: \(error)")
+                }
             }
         } else {
             let resolver = DIDWebResolver()
             keys = resolver
             status = WebStatus(keys: resolver)
         }
-        let report = await CredentialVerifier().verify(jwt: token, keys: keys, status: status)
+        let report = dataIntegrity
+            ? await CredentialVerifier().verify(dataIntegrity: Data(token.utf8), keys: keys, status: status)
+            : await CredentialVerifier().verify(jwt: token, keys: keys, status: status)
         for check in report.checks {
             if offline, check.name == "status" {
                 print("status     not checked (offline): the revocation list was not fetched")
@@ -321,6 +331,14 @@ enum Fetch {
 /// (https, or http for a server on this machine).
 struct DIDWebResolver: KeyResolver {
     func key(for kid: String) async throws -> PublicJWK? {
+        try await document(for: kid).key(kid)
+    }
+
+    func multikey(for id: String) async throws -> String? {
+        try await document(for: id).multikey(id)
+    }
+
+    func document(for kid: String) async throws -> DIDDocument {
         guard kid.hasPrefix("did:web:") else { throw CredentialError.malformed("\(kid) is not a did:web key") }
         let did = String(kid.split(separator: "#").first ?? Substring(kid))
         var segments = did.dropFirst("did:web:".count).split(separator: ":").map { String($0).removingPercentEncoding ?? String($0) }
@@ -329,7 +347,7 @@ struct DIDWebResolver: KeyResolver {
         let address = (local ? "http://" : "https://") + host + (segments.isEmpty ? "/.well-known/did.json" : "/" + segments.joined(separator: "/") + "/did.json")
         let document = try JSONDecoder().decode(DIDDocument.self, from: Data(try await Fetch.text(address).utf8))
         guard document.id == did else { throw CredentialError.malformed("\(address) describes \(document.id), not \(did)") }
-        return document.key(kid)
+        return document
     }
 }
 

@@ -105,8 +105,43 @@ struct BadgeServiceTests {
         #expect(before.keyName == "key-1" && after.keyName == "key-2")
         #expect(try await badges.verify(jwt: before.jwt).isValid)
         #expect(try await badges.verify(jwt: after.jwt).isValid)
+        #expect(try await badges.verify(dataIntegrity: before.json).isValid, "the old Ed25519 key still verifies the old badge's proof")
+        #expect(try await badges.verify(dataIntegrity: after.json).isValid)
+        #expect(before.json.contains("#ed25519-1\"") && after.json.contains("#ed25519-2\""), "the rotation retired the Ed25519 key too")
         let document = try await badges.didDocument()
-        #expect(document.verificationMethod.map(\.id) == ["did:web:learn.example.org#key-1", "did:web:learn.example.org#key-2"])
+        #expect(document.verificationMethod.map(\.id) == [
+            "did:web:learn.example.org#key-1", "did:web:learn.example.org#key-2",
+            "did:web:learn.example.org#ed25519-1", "did:web:learn.example.org#ed25519-2",
+        ])
+        #expect(document.verificationMethod.filter { $0.type == "Multikey" }.allSatisfy { $0.publicKeyMultibase?.hasPrefix("z6Mk") == true })
+        #expect(document.context.contains("https://w3id.org/security/multikey/v1"))
+    }
+
+    @Test("the JSON form carries an eddsa-rdfc-2022 proof that verifies, defines every property it uses, and breaks when altered")
+    func dataIntegrity() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let badge = try #require(try await exams.badge(for: try await Self.pass(room, exams, try await room.readyLearner("hu"))))
+        let report = try await badges.verify(dataIntegrity: badge.json)
+        #expect(report.isValid, "\(report.checks)")
+        #expect(report.checks.map(\.name) == ["format", "key", "signature", "issuer", "schema", "dates", "status"])
+        let credential = try #require(report.credential)
+        #expect(credential.proof?.cryptosuite == "eddsa-rdfc-2022" && credential.proof?.verificationMethod == "did:web:learn.example.org#ed25519-1")
+        #expect(credential.proof?.proofValue?.hasPrefix("z") == true)
+        var unsecured = try JSON(data: Data(badge.json.utf8)).object ?? [:]
+        unsecured["proof"] = nil
+        #expect(try DefinedTerms.undefinedProperties(of: .object(unsecured)) == [], "every property is defined by the VC 2.0 or Open Badges 3.0 context")
+        let jwtCredential = try CredentialVerifier.unverifiedCredential(badge.jwt)
+        var withoutProof = credential
+        withoutProof.proof = nil
+        #expect(withoutProof == jwtCredential, "the JSON and the VC-JWT carry the same credential")
+        for (old, new) in [("\"Exam Practice Badge\"", "\"Expert Badge\""), ("\"validFrom\":\"", "\"validFrom\":\"1"), ("sha256$", "sha256$0")] {
+            #expect(badge.json.contains(old), "the credential has \(old)")
+            let forged = try await badges.verify(dataIntegrity: badge.json.replacingOccurrences(of: old, with: new))
+            #expect(!forged.isValid, "altering \(old)")
+        }
+        try await badges.revoke(id: badge.id, reason: "checking the status through the JSON form")
+        let revoked = try await badges.verify(dataIntegrity: badge.json)
+        #expect(revoked.checks.last == VerificationCheck("status", false, "revoked by the issuer"))
     }
 
     @Test("re-certification: the exam opens again 30 days before the badge expires, and the renewed badge keeps the first award date")

@@ -59,6 +59,43 @@ struct DataIntegrityTests {
         #expect(try EddsaRdfc2022.verify(try encoder.encode(reordered), key: key).valid, "key order and spacing are not part of what is signed")
     }
 
+    @Test("the bundled contexts are the published documents (Tests/Fixtures/jsonld-contexts)")
+    func bundledContexts() throws {
+        let contexts = Self.folder.deletingLastPathComponent().appendingPathComponent("jsonld-contexts")
+        for (url, file) in [("https://www.w3.org/ns/credentials/v2", "credentials-v2.jsonld"),
+                            ("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", "ob-context-3.0.3.json")] {
+            let published = try JSON(data: Data(contentsOf: contexts.appendingPathComponent(file)))
+            let bundled = try JSON(data: Data(try #require(BundledContexts.documents[url]).utf8))
+            #expect(bundled == published, "\(url)")
+        }
+    }
+
+    @Test("a signed Open Badge verifies; a property or type no context defines fails the check even when signed")
+    func definedTerms() async throws {
+        let key = DataIntegrityKey.generate(name: "ed25519-1")
+        let document = DIDDocument(identity: Sample.identity, keys: [], multikeys: [(key.name, key.publicMultikey)])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let signed = try key.sign(try encoder.encode(Sample.credential()), identity: Sample.identity, created: Sample.validFrom)
+        let report = await CredentialVerifier().verify(dataIntegrity: signed, keys: StaticKeys(document: document), status: nil, at: Sample.validFrom.addingTimeInterval(60))
+        let passed = report.checks.filter { $0.name != "status" }.allSatisfy(\.passed)
+        #expect(passed, "\(report.checks)")
+        let name = Sample.credential().name
+        #expect(report.credential?.name == name)
+
+        var extended = try JSON(data: encoder.encode(Sample.credential())).object ?? [:]
+        extended["favouriteColour"] = .string("green")
+        extended["credentialSchema"] = .array([.object(["id": .string("https://example.org/schema.json"), "type": .string("HomeMadeValidator")])])
+        let undefined = try key.sign(try encoder.encode(JSON.object(extended)), identity: Sample.identity, created: Sample.validFrom)
+        let flagged = await CredentialVerifier().verify(dataIntegrity: undefined, keys: StaticKeys(document: document), status: nil, at: Sample.validFrom.addingTimeInterval(60))
+        #expect(flagged.checks.first { $0.name == "signature" }?.passed == true, "the signature holds")
+        #expect(flagged.checks.first { $0.name == "schema" } == VerificationCheck("schema", false, "properties no context defines: HomeMadeValidator, favouriteColour"))
+        // A term the contexts do not define is not signed: changing it leaves the signature intact, which is why it must fail.
+        let changed = String(decoding: undefined, as: UTF8.self).replacingOccurrences(of: "green", with: "red")
+        let stillSigned = await CredentialVerifier().verify(dataIntegrity: Data(changed.utf8), keys: StaticKeys(document: document), status: nil, at: Sample.validFrom)
+        #expect(stillSigned.checks.first { $0.name == "signature" }?.passed == true && !stillSigned.isValid)
+    }
+
     @Test("a context Cairn does not bundle is refused, not fetched")
     func unknownContext() throws {
         let document = JSON.object(["@context": .string("https://example.org/unknown-context"), "name": .string("x")])
