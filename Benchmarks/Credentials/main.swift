@@ -3,8 +3,9 @@ import Foundation
 
 // Credential throughput on one core (issue 7): signing AchievementCredentials as VC-JWT
 // (ES256) and verifying them (signature, key, issuer, schema, dates; the status list is
-// read once and held, as a verifier caches it for its time-to-live). Each line of output
-// is one measurement. Usage: credentials-bench [COUNT]
+// read once and held, as a verifier caches it for its time-to-live), then the same for the
+// JSON form's Data Integrity proof (eddsa-rdfc-2022: JSON-LD, RDFC-1.0, Ed25519) on a
+// tenth as many. Each line of output is one measurement. Usage: credentials-bench [COUNT]
 
 let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 20_000 : 20_000
 let identity = IssuerIdentity(baseURL: "https://learn.example.org")
@@ -19,7 +20,7 @@ func credential(_ number: Int) -> AchievementCredential {
         id: "https://learn.example.org/achievements/ai-foundations", achievementType: "Badge", name: "AI Foundations",
         description: "Uses generative AI safely and well at work.", criteria: Criteria(narrative: "Pass the AI Foundations exam."),
         image: nil, creator: issuer,
-        alignment: (1 ... 9).map { Alignment(targetName: "Skill \($0)", targetUrl: "https://learn.example.org/skills/\($0)", targetDescription: nil, targetType: "ceterms:Skill", targetCode: nil) },
+        alignment: (1 ... 9).map { Alignment(targetName: "Skill \($0)", targetUrl: "https://learn.example.org/skills/\($0)", targetDescription: nil, targetType: "ceasn:Competency", targetCode: nil) },
         resultDescription: nil
     )
     let now = Date()
@@ -53,3 +54,27 @@ let verifyStart = Date()
 for token in tokens where await verifier.verify(jwt: token, keys: keys, status: list).isValid { valid += 1 }
 let verifySeconds = Date().timeIntervalSince(verifyStart)
 print(String(format: "cairn VC-JWT verification (every check), %d credentials on one task: %.0f per second (%d valid)", count, Double(count) / verifySeconds, valid))
+
+let dataIntegrityCount = max(count / 10, 1)
+let dataIntegrityKey = DataIntegrityKey.generate(name: "ed25519-1")
+let dataIntegrityDocument = DIDDocument(identity: identity, keys: [], multikeys: [(dataIntegrityKey.name, dataIntegrityKey.publicMultikey)])
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+var secured: [Data] = []
+secured.reserveCapacity(dataIntegrityCount)
+let diSignStart = Date()
+for credential in credentials.prefix(dataIntegrityCount) {
+    secured.append(try dataIntegrityKey.sign(try encoder.encode(credential), identity: identity, created: Date()))
+}
+let diSignSeconds = Date().timeIntervalSince(diSignStart)
+// One secured credential for the baseline in scripts/bench-credentials (pyld on the same document).
+if let sample = ProcessInfo.processInfo.environment["CREDENTIALS_BENCH_SAMPLE"], let first = secured.first {
+    try first.write(to: URL(fileURLWithPath: sample))
+}
+print(String(format: "cairn Data Integrity issuing (eddsa-rdfc-2022: JSON, JSON-LD, RDFC-1.0, Ed25519), %d credentials on one task: %.0f per second", dataIntegrityCount, Double(dataIntegrityCount) / diSignSeconds))
+let diKeys = StaticKeys(document: dataIntegrityDocument)
+var diValid = 0
+let diVerifyStart = Date()
+for json in secured where await verifier.verify(dataIntegrity: json, keys: diKeys, status: list).isValid { diValid += 1 }
+let diVerifySeconds = Date().timeIntervalSince(diVerifyStart)
+print(String(format: "cairn Data Integrity verification (every check, and every term defined), %d credentials on one task: %.0f per second (%d valid)", dataIntegrityCount, Double(dataIntegrityCount) / diVerifySeconds, diValid))

@@ -95,7 +95,7 @@ struct Canonicalizer {
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        IdentityHash.hex(Array(SHA256.hash(data: Data(text.utf8))))
     }
 
     static func byCodePoint(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }

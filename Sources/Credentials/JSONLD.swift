@@ -11,7 +11,7 @@ import Foundation
 // @import) are refused with an error rather than half-supported.
 
 /// A JSON value, parsed without Foundation's number/boolean ambiguity.
-public enum JSON: Equatable, Sendable {
+public enum JSON: Hashable, Sendable {
     case null
     case bool(Bool)
     case int(Int)
@@ -34,21 +34,23 @@ public enum JSON: Equatable, Sendable {
 
 extension JSON: Codable {
     public init(from decoder: any Decoder) throws {
+        // Most values in a credential are strings, then objects and arrays: try them in that
+        // order, since each failed attempt costs a thrown error.
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([String: JSON].self) {
+            self = .object(value)
+        } else if let value = try? container.decode([JSON].self) {
+            self = .array(value)
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
         } else if let value = try? container.decode(Int.self) {
             self = .int(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .double(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([JSON].self) {
-            self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSON].self))
+            self = .double(try container.decode(Double.self))
         }
     }
 
@@ -86,7 +88,10 @@ final class TermDefinition: Equatable {
     }
 }
 
-final class ActiveContext {
+final class ActiveContext: @unchecked Sendable {
+    /// The empty context every document starts from (never changed: processing copies).
+    static let root = ActiveContext()
+
     var terms: [String: TermDefinition] = [:]
     var vocab: String?
     /// The context before a type-scoped context was applied: nested nodes go back to it.
@@ -116,15 +121,58 @@ func isAbsoluteIRI(_ value: String) -> Bool {
 
 // MARK: - Context processing
 
+/// A bounded cache of processed contexts. It keeps the contexts it was keyed on alive, so
+/// their identities are never reused while cached.
+final class ContextCache: @unchecked Sendable {
+    struct Key: Hashable {
+        var active: ObjectIdentifier
+        var local: JSON
+        var propagate: Bool
+        var overrideProtected: Bool
+    }
+
+    private let lock = NSLock()
+    private var entries: [Key: (result: ActiveContext, keptAlive: ActiveContext)] = [:]
+    static let limit = 2_000
+
+    func get(_ key: Key) -> ActiveContext? {
+        lock.lock()
+        defer { lock.unlock() }
+        return entries[key]?.result
+    }
+
+    func put(_ key: Key, _ result: ActiveContext, keeping active: ActiveContext) {
+        lock.lock()
+        defer { lock.unlock() }
+        if entries.count >= Self.limit { entries.removeAll() }
+        entries[key] = (result, active)
+    }
+}
+
 struct ContextProcessor {
     /// The bundled contexts' `@context` values, parsed once.
     static let bundled: [String: JSON] = BundledContexts.documents.compactMapValues { text in
         (try? JSON(data: Data(text.utf8)))?["@context"]
     }
 
-    /// `remote` contexts being loaded, to refuse cycles.
+    /// Processed contexts, by the context they were applied to and what was applied: every
+    /// credential applies the same few contexts, and processing them is most of the work.
+    /// Active contexts are never changed once made, so they can be shared.
+    static let cache = ContextCache()
+
     func process(
         _ active: ActiveContext, _ local: JSON, propagate: Bool = true, overrideProtected: Bool = false, remote: Set<String> = []
+    ) throws -> ActiveContext {
+        let key = ContextCache.Key(active: ObjectIdentifier(active), local: local, propagate: propagate, overrideProtected: overrideProtected)
+        if remote.isEmpty, let cached = Self.cache.get(key) { return cached }
+        let result = try uncachedProcess(active, local, propagate: propagate, overrideProtected: overrideProtected, remote: remote)
+        if remote.isEmpty { Self.cache.put(key, result, keeping: active) }
+        return result
+    }
+
+    /// `remote` contexts being loaded, to refuse cycles.
+    func uncachedProcess(
+        _ active: ActiveContext, _ local: JSON, propagate: Bool, overrideProtected: Bool, remote: Set<String>
     ) throws -> ActiveContext {
         var result = active.copy()
         var propagate = propagate
@@ -296,7 +344,7 @@ final class Expander {
 
     /// The expanded form of a document: an array of node objects.
     func expand(_ document: JSON) throws -> [JSON] {
-        guard let expanded = try expand(ActiveContext(), nil, document) else { return [] }
+        guard let expanded = try expand(ActiveContext.root, nil, document) else { return [] }
         if case let .object(object) = expanded, object.count == 1, let graph = object["@graph"] { return graph.items }
         return expanded.items
     }
