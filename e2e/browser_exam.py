@@ -366,6 +366,13 @@ try:
     check("Verified: this badge is authentic and in force." in driver.page_source, "the certification verifies")
     check("scored 78 of 100" in driver.page_source, "the certification names the capstone score as evidence")
     shot(driver, "40-certification-page")
+    click_and_wait(driver, By.LINK_TEXT, "Cairn")
+    check(driver.current_url.endswith("/issuer"), "the badge page links to the issuer's profile")
+    facts = driver.find_element(By.CSS_SELECTOR, ".issuer-facts").text
+    check("did:web:" in facts and "revocation" in facts, "the issuer page gives its DID and status lists")
+    keys = driver.find_element(By.CSS_SELECTOR, "table").text
+    check("#key-1" in keys and "#ed25519-1" in keys and "in use" in keys, "it lists the signing keys")
+    shot(driver, "41-issuer-profile")
 finally:
     driver.quit()
 

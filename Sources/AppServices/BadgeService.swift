@@ -172,8 +172,29 @@ public struct BadgeService: Sendable {
         try? Data(badge.json.utf8).write(to: url.appendingPathComponent("\(badge.id).json"))
     }
 
-    var issuerProfile: Profile {
-        Profile(id: identity.did, name: issuerName, url: identity.baseURL, description: "Open learning and certification for job-ready AI skills.")
+    /// The issuer as its credentials name it: the DID as id, the issuer's page as url.
+    public var issuerProfile: Profile {
+        Profile(id: identity.did, name: issuerName, url: identity.baseURL + "/issuer", description: "Open learning and certification for job-ready AI skills.")
+    }
+
+    /// One of the issuer's keys as its public page lists it (never the private key).
+    public struct PublishedKey: Sendable {
+        public var name: String
+        /// "P-256 (VC-JWT, ES256)" or "Ed25519 (Data Integrity, eddsa-rdfc-2022)".
+        public var use: String
+        public var createdAt: Date
+        public var retiredAt: Date?
+    }
+
+    /// The issuer's keys, oldest first, for its public page.
+    public func keyHistory() async throws -> [PublishedKey] {
+        _ = try await didDocument()
+        return try await store.issuerKeys().map { key in
+            PublishedKey(
+                name: key.name, use: key.name.hasPrefix(Self.ed25519Prefix) ? "Ed25519 (Data Integrity proofs, eddsa-rdfc-2022)" : "P-256 (VC-JWT, ES256)",
+                createdAt: key.createdAt, retiredAt: key.retiredAt
+            )
+        }
     }
 
     func credential(

@@ -19,6 +19,25 @@ struct BadgeRoutes {
         router.get("/.well-known/did.json") { _, _ in
             try Self.json(try await badges.didDocument(), type: "application/did+json", maxAge: 300)
         }
+        router.get("/issuer") { request, context in
+            // The Open Badges Profile as JSON for machines; the page for people.
+            if request.headers[.accept]?.contains("application/json") == true || request.headers[.accept]?.contains("application/ld+json") == true {
+                return try Self.json(badges.issuerProfile, type: "application/json", maxAge: 300)
+            }
+            let profile = badges.issuerProfile
+            let keys = try await badges.keyHistory().map { key in
+                IssuerKeyLine(id: badges.identity.keyID(key.name), use: key.use, created: ExamRoutes.date(key.createdAt),
+                              retired: key.retiredAt.map(ExamRoutes.date))
+            }
+            let offered = courses.courses.map { CourseOption(id: Paths.course($0.id), title: $0.credential.title) }
+                + courses.pathways.map { CourseOption(id: Paths.pathway($0.id), title: $0.credential.title + " (certification)") }
+            return templates.response(
+                IssuerPage(
+                    title: profile.name, user: context.identity.map(NavUser.init), description: profile.description ?? "", did: profile.id,
+                    baseURL: badges.identity.baseURL, keys: keys, offered: offered
+                ), template: "issuer"
+            )
+        }
         router.get("/keys/:file") { _, context in
             let file = try context.parameters.require("file")
             guard file.hasSuffix(".json"), let jwk = try await badges.publicKey(name: String(file.dropLast(5))) else {
@@ -352,4 +371,21 @@ struct WalletCard {
     let href: String
     let revoked: Bool
     let suspended: Bool
+}
+
+struct IssuerPage {
+    let title: String
+    let user: NavUser?
+    let description: String
+    let did: String
+    let baseURL: String
+    let keys: [IssuerKeyLine]
+    let offered: [CourseOption]
+}
+
+struct IssuerKeyLine {
+    let id: String
+    let use: String
+    let created: String
+    let retired: String?
 }

@@ -76,6 +76,15 @@ struct PathwayWebTests {
             #expect(!certificationPage.text.contains("<h2>Skills</h2>"), "a certification aligns no skills of its own")
             let badgeHref = try #require(mine.text.firstMatch(of: /Earned [^<]*<a href="(\/badges\/[0-9a-f-]+)">See the badge/)?.1)
             #expect(try await visitor.get(String(badgeHref)).text.contains("A step toward the full certification <a href=\"\(Self.page)\">"))
+            // The issuer's Profile page, linked from every badge page; JSON for machines.
+            #expect(try await visitor.get(String(badgeHref)).text.contains("issued by <a href=\"/issuer\">Cairn</a>"))
+            let issuer = try await visitor.get("/issuer")
+            #expect(issuer.status == .ok && issuer.text.contains("did:web:") && issuer.text.contains("#key-1") && issuer.text.contains("#ed25519-1"))
+            #expect(issuer.text.contains("Exam Practitioner Certificate (certification)") && issuer.text.contains("href=\"/status/suspension\""))
+            #expect(!issuer.text.contains("PRIVATE KEY") && !issuer.text.contains("z3u"), "no private key on the page")
+            let profile = try await visitor.get("/issuer", headers: [.accept: "application/json"])
+            #expect(profile.headers[.contentType] == "application/json" && profile.text.contains("\"type\" : [\n    \"Profile\"\n  ]"))
+            #expect(profile.text.contains("/issuer\""), "the profile's url is this page")
             let again = try await learner.postForm(Self.handIn, ["work_url": "https://docs.example.org/pat-2"])
             #expect(again.status == .conflict && again.text.contains("has passed already"))
         }
