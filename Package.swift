@@ -137,6 +137,11 @@ let package = Package(
             name: "cairn-bench", dependencies: ["Grading", "Curriculum", "CairnCore"], path: "Benchmarks/Grading",
             swiftSettings: swiftSettings
         ),
+        // The learning loop's submit in process, without HTTP (scripts/bench-learning); a benchmark, not a test.
+        .executableTarget(
+            name: "learning-bench", dependencies: ["AppServices", "Storage", "Curriculum", "CairnCore", "Grading", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/Learning", swiftSettings: swiftSettings
+        ),
         // Psychometrics speed and recovery (scripts/bench-psychometrics); a benchmark, not a test.
         .executableTarget(
             name: "psychometrics-bench", dependencies: ["Psychometrics"], path: "Benchmarks/Psychometrics",
