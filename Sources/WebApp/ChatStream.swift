@@ -26,31 +26,46 @@ enum ChatStream {
     }
 
     static func response(_ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary) -> Response {
-        var events: [String] = []
+        var body: [UInt8] = []
+        body.reserveCapacity(8_192)
         for (index, entry) in entries.enumerated() {
             let html = renderer.html(entry, showActions: index == entries.count - 1)
-            events.append(event("message", id: String(entry.record.sequence), data: html))
+            appendEvent("message", id: String(entry.record.sequence), data: html, to: &body)
         }
         let encoder = JSONEncoder()
         if let json = try? encoder.encode(summary) {
-            events.append(event("summary", id: nil, data: String(decoding: json, as: UTF8.self)))
+            appendEvent("summary", id: nil, data: String(decoding: json, as: UTF8.self), to: &body)
         }
-        events.append(event("done", id: nil, data: ""))
+        appendEvent("done", id: nil, data: "", to: &body)
         // The built-in tutor has every event ready at once: the stream goes out as one body.
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: events.joined()))
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
         )
     }
 
     /// One event in the text/event-stream format; each line of data gets its own `data:` field.
     static func event(_ name: String, id: String?, data: String) -> String {
-        var text = "event: \(name)\n"
-        if let id { text += "id: \(id)\n" }
-        for line in data.split(separator: "\n", omittingEmptySubsequences: false) {
-            text += "data: \(line)\n"
+        var bytes: [UInt8] = []
+        appendEvent(name, id: id, data: data, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends one event, splitting the data into lines on its UTF-8 bytes.
+    static func appendEvent(_ name: String, id: String?, data: String, to out: inout [UInt8]) {
+        out += Array("event: ".utf8) + Array(name.utf8)
+        out.append(0x0A)
+        if let id {
+            out += Array("id: ".utf8) + Array(id.utf8)
+            out.append(0x0A)
         }
-        return text + "\n"
+        let field = Array("data: ".utf8)
+        out += field
+        for byte in data.utf8 {
+            out.append(byte)
+            if byte == 0x0A { out += field }
+        }
+        out += [0x0A, 0x0A]
     }
 }

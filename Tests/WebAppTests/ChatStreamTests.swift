@@ -1,0 +1,21 @@
+import Testing
+@testable import WebApp
+
+@Suite("Chat stream and escaping")
+struct ChatStreamTests {
+    @Test("an event puts each line of its data in its own data field, and ends with a blank line")
+    func eventFormat() {
+        #expect(ChatStream.event("message", id: "7", data: "<p>one</p>\n<p>two</p>") == "event: message\nid: 7\ndata: <p>one</p>\ndata: <p>two</p>\n\n")
+        #expect(ChatStream.event("done", id: nil, data: "") == "event: done\ndata: \n\n")
+        #expect(ChatStream.event("message", id: nil, data: "a\n\nb\n") == "event: message\ndata: a\ndata: \ndata: b\ndata: \n\n")
+        #expect(ChatStream.event("message", id: nil, data: "naïve — ✓ 日本") == "event: message\ndata: naïve — ✓ 日本\n\n")
+    }
+
+    @Test("escaping covers the five characters, leaves other text (any script) as it is")
+    func escaping() {
+        #expect(HTML.escape("<script>alert('x') & \"y\"</script>") == "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;")
+        #expect(HTML.escape("plain text, no markup") == "plain text, no markup")
+        #expect(HTML.escape("Ünïcödé <b>日本語</b> 🙂") == "Ünïcödé &lt;b&gt;日本語&lt;/b&gt; 🙂")
+        #expect(HTML.escape("") == "")
+    }
+}
