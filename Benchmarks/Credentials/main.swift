@@ -65,13 +65,11 @@ print(String(format: "cairn VC-JWT verification (every check), %d credentials on
 let dataIntegrityCount = max(count / 10, 1)
 let dataIntegrityKey = DataIntegrityKey.generate(name: "ed25519-1")
 let dataIntegrityDocument = DIDDocument(identity: identity, keys: [], multikeys: [(dataIntegrityKey.name, dataIntegrityKey.publicMultikey)])
-let encoder = JSONEncoder()
-encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
 var secured: [Data] = []
 secured.reserveCapacity(dataIntegrityCount)
 let diSignStart = Date()
 for credential in credentials.prefix(dataIntegrityCount) {
-    secured.append(try dataIntegrityKey.sign(try encoder.encode(credential), identity: identity, created: Date()))
+    secured.append(try dataIntegrityKey.sign(credential.jsonData, identity: identity, created: Date()))
 }
 let diSignSeconds = Date().timeIntervalSince(diSignStart)
 // One secured credential for the baseline in scripts/bench-credentials (pyld on the same document).
@@ -89,3 +87,4 @@ nonisolated func verifyAll(_ documents: [Data], verifier: CredentialVerifier, ke
 
 let (diValid, diVerifySeconds) = await Task.detached { [secured] in await verifyAll(secured, verifier: verifier, keys: diKeys, list: list) }.value
 print(String(format: "cairn Data Integrity verification (every check, and every term defined), %d credentials on one task: %.0f per second (%d valid)", dataIntegrityCount, Double(dataIntegrityCount) / diVerifySeconds, diValid))
+

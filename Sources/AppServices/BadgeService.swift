@@ -148,10 +148,8 @@ public struct BadgeService: Sendable {
             let index = try await store.nextStatusIndex()
             var credential = build(id, now, validUntil, index)
             if let firstAwarded { credential.awardedDate = CredentialDate.string(firstAwarded) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             // The JSON form carries a Data Integrity proof (for wallets); the VC-JWT is the same credential, signed ES256.
-            let json = try dataIntegrity.sign(try encoder.encode(credential), identity: identity, created: now)
+            let json = try dataIntegrity.sign(credential.jsonData, identity: identity, created: now)
             let badge = IssuedBadge(
                 id: id, userID: user.id, courseID: owner, examSessionID: session?.id, statusIndex: index,
                 json: String(decoding: json, as: UTF8.self), jwt: try signer.sign(credential),

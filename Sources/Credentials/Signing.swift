@@ -237,7 +237,7 @@ public struct CredentialSigner: Sendable {
     public var keyID: String { identity.keyID(key.name) }
 
     public func sign(_ credential: AchievementCredential) throws -> String {
-        try sign(CredentialClaims(credential))
+        try sign(payload: CredentialClaims(credential).jsonBytes)
     }
 
     public func sign(_ statusList: StatusListCredential) throws -> String {
@@ -247,7 +247,11 @@ public struct CredentialSigner: Sendable {
     func sign(_ payload: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
-        let signingInput = encodedHeader + "." + Base64URL.encode(Array(try encoder.encode(payload)))
+        return try sign(payload: Array(try encoder.encode(payload)))
+    }
+
+    func sign(payload: [UInt8]) throws -> String {
+        let signingInput = encodedHeader + "." + Base64URL.encode(payload)
         let signature = try key.privateKey.signature(for: Data(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(Array(signature.rawRepresentation))
     }
