@@ -127,16 +127,25 @@ extension BadgeService {
     /// People score handed-in work out of 100; the certification is issued when this was
     /// the last step left. Returns the certifications issued.
     @discardableResult
-    public func score(work id: String, score: Int?, notes: String?, scorer: String) async throws -> [IssuedBadge] {
+    public func score(
+        work id: String, score: Int?, notes: String?, scorer: String, scorerID: UserID? = nil, handedInAt expected: Date? = nil
+    ) async throws -> [IssuedBadge] {
         guard let work = try await store.capstoneWork(id: id) else { throw AppError.notFound("That capstone work") }
+        if let scorerID, scorerID == work.userID { throw AppError.forbidden("Scoring your own capstone") }
+        guard work.score == nil else { throw AppError.conflict("That work has been scored already.") }
+        // The score is for the link the scorer opened: if the learner replaced it since, score again.
+        func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+        if let expected, milliseconds(expected) != milliseconds(work.handedInAt) {
+            throw AppError.conflict("The learner replaced the link after this page was opened: open the new link, then score it.")
+        }
         let (_, capstone) = try capstone(work.capstoneID, in: work.pathwayID)
         guard let score, (0 ... 100).contains(score) else {
             throw AppError.invalidField(field: "score", message: "Give the score as a whole number from 0 to 100.")
         }
         let cleanNotes = notes.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }
         guard try await store.scoreCapstoneWork(
-            id: id, score: score, passed: score >= capstone.passScore, scorer: scorer, notes: cleanNotes, at: clock.now()
-        ) else { throw AppError.conflict("That work has been scored already.") }
+            id: id, handedInAt: work.handedInAt, score: score, passed: score >= capstone.passScore, scorer: scorer, notes: cleanNotes, at: clock.now()
+        ) else { throw AppError.conflict("That work has been scored already, or its link was replaced meanwhile.") }
         return try await certifyIfComplete(user: work.userID)
     }
 
@@ -184,24 +193,29 @@ extension BadgeService {
         return (link, name.isEmpty ? fallback : name)
     }
 
-    /// Issues each pathway's certification whose steps are all done and that the learner
-    /// does not already hold in force.
+    /// Issues each pathway's certification whose steps are all done, unless the learner's
+    /// newest one for it is still in force, or was revoked or suspended (then an
+    /// administrator decides, not the next badge). An expired one is renewed.
     @discardableResult
     public func certifyIfComplete(user userID: UserID) async throws -> [IssuedBadge] {
         guard !catalog.pathways.isEmpty, let user = try await store.user(id: userID) else { return [] }
         let now = clock.now()
         var issued: [IssuedBadge] = []
         for progress in try await pathways(for: userID) where progress.isComplete {
-            if let held = progress.certification, inForce(held, at: now) { continue }
             let pathway = progress.pathway
             let owner = CourseID(rawValue: pathway.id.rawValue)
-            issued.append(try await issueCredential(
-                to: user, for: owner, pathway: pathway.id, session: nil, validForDays: pathway.credential.validForDays
+            let certification = try await issueCredential(
+                to: user, for: owner, pathway: pathway.id, session: nil, validForDays: pathway.credential.validForDays,
+                skip: { store in
+                    guard let newest = try await store.badges(user: userID).first(where: { $0.pathwayID == pathway.id }) else { return false }
+                    return newest.revokedAt != nil || newest.suspendedAt != nil || (newest.validUntil.map { $0 > now } ?? true)
+                }
             ) { id, awarded, validUntil, index in
                 certificationCredential(
                     id: id, progress: progress, email: user.email.value, awarded: awarded, validUntil: validUntil, statusIndex: index
                 )
-            })
+            }
+            if let certification { issued.append(certification) }
         }
         return issued
     }

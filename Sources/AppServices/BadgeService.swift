@@ -123,19 +123,23 @@ public struct BadgeService: Sendable {
     /// A pathway's certification follows when this badge was the last step left.
     public func issue(course: Course, user userID: UserID, session: ExamSession?) async throws -> IssuedBadge {
         guard let user = try await store.user(id: userID) else { throw AppError.notFound("That learner") }
-        let badge = try await issueCredential(to: user, for: course.id, pathway: nil, session: session, validForDays: course.credential.validForDays) {
+        let issued = try await issueCredential(to: user, for: course.id, pathway: nil, session: session, validForDays: course.credential.validForDays) {
             credential(id: $0, course: course, email: user.email.value, session: session, awarded: $1, validUntil: $2, statusIndex: $3)
         }
+        guard let badge = issued else { throw StoreError.unavailable("the badge was not issued") }
         try await certifyIfComplete(user: userID)
         return badge
     }
 
     /// Signs and stores a credential built by `build(id, awarded, validUntil, statusIndex)`.
     /// `owner` is the course (or, for a certification, the pathway) the badge is for.
+    /// `skip`, checked inside the write transaction, can decline to issue (nil is returned):
+    /// two requests that race to issue the same certification issue it once.
     func issueCredential(
         to user: User, for owner: CourseID, pathway: PathwayID?, session: ExamSession?, validForDays: Int?,
+        skip: (@Sendable (any CairnStore) async throws -> Bool)? = nil,
         build: @Sendable (String, Date, Date?, Int) -> AchievementCredential
-    ) async throws -> IssuedBadge {
+    ) async throws -> IssuedBadge? {
         let key = try await signingKey()
         let signer = CredentialSigner(identity: identity, key: key)
         let dataIntegrity = try await dataIntegrityKey()
@@ -145,6 +149,7 @@ public struct BadgeService: Sendable {
         // Re-certification: a renewed badge keeps the date the achievement was first awarded.
         let firstAwarded = try await store.badges(user: user.id).filter { $0.courseID == owner && $0.revokedAt == nil }.map(\.awardedAt).min()
         return try await store.transaction { store in
+            if let skip, try await skip(store) { return nil }
             let index = try await store.nextStatusIndex()
             var credential = build(id, now, validUntil, index)
             if let firstAwarded { credential.awardedDate = CredentialDate.string(firstAwarded) }

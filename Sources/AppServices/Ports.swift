@@ -271,8 +271,9 @@ public protocol CredentialRepository: Sendable {
     func statusIndexes(revoked: Bool) async throws -> [Int]
 
     func insertCapstoneWork(_ work: CapstoneWork) async throws
-    /// Records the score of work not yet scored; false when it was scored already (or is unknown).
-    func scoreCapstoneWork(id: String, score: Int, passed: Bool, scorer: String, notes: String?, at date: Date) async throws -> Bool
+    /// Records the score of work not yet scored and still as handed in at `handedInAt`; false
+    /// when it was scored already, replaced meanwhile, or is unknown.
+    func scoreCapstoneWork(id: String, handedInAt: Date, score: Int, passed: Bool, scorer: String, notes: String?, at date: Date) async throws -> Bool
     /// Replaces the link of work still waiting to be scored.
     func replaceCapstoneWork(id: String, url: String, title: String, at date: Date) async throws
     func capstoneWork(id: String) async throws -> CapstoneWork?

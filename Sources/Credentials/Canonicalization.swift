@@ -89,8 +89,21 @@ struct Canonicalizer {
         }
     }
 
+    /// Limits that keep a crafted document from exhausting the server: a badge has about a
+    /// hundred quads and twenty blank nodes, none of them alike.
+    static let maximumQuads = 10_000
+    static let maximumBlankNodes = 1_000
+    /// Blank nodes related to one node by the same hash are tried in every order: 8! orders at most.
+    static let maximumPermuted = 8
+    static let maximumDepth = 16
+
     static func canonicalize(_ quads: [Quad]) throws -> String {
-        var canonicalizer = Canonicalizer(Array(Set(quads)))
+        let unique = Array(Set(quads))
+        guard unique.count <= maximumQuads else { throw JSONLDError("the document has \(unique.count) statements; at most \(maximumQuads) are canonicalized") }
+        var canonicalizer = Canonicalizer(unique)
+        guard canonicalizer.blankToQuads.count <= maximumBlankNodes else {
+            throw JSONLDError("the document has \(canonicalizer.blankToQuads.count) blank nodes; at most \(maximumBlankNodes) are canonicalized")
+        }
         return try canonicalizer.run()
     }
 
@@ -115,7 +128,7 @@ struct Canonicalizer {
             for label in labels where canonical.issued[label] == nil {
                 let temporary = IdentifierIssuer(prefix: "b")
                 temporary.issue(label)
-                results.append(try hashNDegree(label, temporary))
+                results.append(try hashNDegree(label, temporary, depth: 0))
             }
             for result in results.sorted(by: { Self.byCodePoint($0.hash, $1.hash) }) {
                 for existing in result.issuer.order { canonical.issue(existing) }
@@ -159,9 +172,9 @@ struct Canonicalizer {
         return Self.sha256Hex(input)
     }
 
-    mutating func hashNDegree(_ label: String, _ issuer: IdentifierIssuer) throws -> (hash: String, issuer: IdentifierIssuer) {
+    mutating func hashNDegree(_ label: String, _ issuer: IdentifierIssuer, depth: Int) throws -> (hash: String, issuer: IdentifierIssuer) {
         budget -= 1
-        guard budget > 0 else { throw JSONLDError("the credential's blank nodes are too entangled to canonicalize") }
+        guard budget > 0, depth <= Self.maximumDepth else { throw JSONLDError("the credential's blank nodes are too entangled to canonicalize") }
         var issuer = issuer
         var hashToRelated: [String: [String]] = [:]
         for index in blankToQuads[label] ?? [] {
@@ -176,7 +189,11 @@ struct Canonicalizer {
             data += relatedHash
             var chosenPath = ""
             var chosenIssuer: IdentifierIssuer?
-            for permutation in Self.permutations(hashToRelated[relatedHash]!) {
+            let related = hashToRelated[relatedHash]!
+            guard related.count <= Self.maximumPermuted else {
+                throw JSONLDError("\(related.count) blank nodes look alike; at most \(Self.maximumPermuted) are told apart")
+            }
+            for permutation in Self.permutations(related) {
                 budget -= 1
                 guard budget > 0 else { throw JSONLDError("the credential's blank nodes are too entangled to canonicalize") }
                 var issuerCopy = issuer.copy()
@@ -194,7 +211,7 @@ struct Canonicalizer {
                 }
                 if skip { continue }
                 for related in recursion {
-                    let result = try hashNDegree(related, issuerCopy)
+                    let result = try hashNDegree(related, issuerCopy, depth: depth + 1)
                     path += "_:" + issuerCopy.issue(related)
                     path += "<" + result.hash + ">"
                     issuerCopy = result.issuer

@@ -34,9 +34,15 @@ public enum EddsaRdfc2022 {
 
     /// SHA-256 of the canonical proof options followed by SHA-256 of the canonical document.
     static func hashData(document: [String: JSON], options: DataIntegrityProof) throws -> [UInt8] {
+        try hashData(document: document, options: try JSON(data: JSONEncoder().encode(options)).object ?? [:])
+    }
+
+    /// The same over the proof options as they stand in the document: every member the
+    /// proof carries (but `proofValue`) is signed, not only the ones Cairn knows.
+    static func hashData(document: [String: JSON], options: [String: JSON]) throws -> [UInt8] {
         var unsecured = document
         unsecured["proof"] = nil
-        var config = try JSON(data: JSONEncoder().encode(options)).object ?? [:]
+        var config = options
         config["proofValue"] = nil
         config["@context"] = document["@context"]
         let proofHash = SHA256.hash(data: Data(try canonicalForm(.object(config)).utf8))
@@ -67,10 +73,11 @@ public enum EddsaRdfc2022 {
         guard proof.type == "DataIntegrityProof", proof.cryptosuite == name else {
             throw JSONLDError("the proof is \(proof.type) \(proof.cryptosuite), not DataIntegrityProof \(name)")
         }
+        guard proof.proofPurpose == "assertionMethod" else { throw JSONLDError("the proof's purpose is \(proof.proofPurpose), not assertionMethod") }
         guard let value = proof.proofValue, value.hasPrefix("z"), let signature = Base58.decode(String(value.dropFirst())) else {
             throw JSONLDError("proofValue must be multibase base58btc ('z…')")
         }
-        let data = try hashData(document: document, options: proof)
+        let data = try hashData(document: document, options: proofJSON.object ?? [:])
         return (proof, key.isValidSignature(Data(signature), for: Data(data)))
     }
 }

@@ -442,7 +442,7 @@ final class Expander {
                 case "@list":
                     result["@list"] = .array((try expand(active, property, value))?.items ?? [])
                 case "@set":
-                    return try expand(active, property, value)
+                    result["@set"] = .array((try expand(active, property, value))?.items ?? [])
                 default:
                     throw JSONLDError("\(expandedProperty) is not supported in Cairn's credentials")
                 }
@@ -464,7 +464,26 @@ final class Expander {
             }
             add(expandedProperty, expanded)
         }
+        // Keyword objects may carry nothing else (JSON-LD 1.1 §5.1.2 steps 15-17): extra keys
+        // beside them would be dropped from the signed data, so refuse them.
+        if let set = result["@set"] {
+            guard result.count == 1 else { throw JSONLDError("a @set object has other keys: \(result.keys.sorted())") }
+            return set
+        }
+        if result["@list"] != nil, result.count != 1 {
+            throw JSONLDError("a @list object has other keys: \(result.keys.sorted())")
+        }
         if let value = result["@value"] {
+            guard Set(result.keys).isSubset(of: ["@value", "@type"]) else {
+                throw JSONLDError("a value object has other keys: \(result.keys.sorted())")
+            }
+            // A value object's @type is one IRI, not a list.
+            if let types = result["@type"] {
+                guard types.items.count == 1, let type = types.items.first?.string else { throw JSONLDError("a value object has more than one @type") }
+                result["@type"] = .string(type)
+            }
+            if case .object = value { throw JSONLDError("a @value must be a string, number or boolean") }
+            if case .array = value { throw JSONLDError("a @value must be a string, number or boolean") }
             if value == .null { return nil }
             return .object(result)
         }
@@ -531,6 +550,16 @@ final class RDFConverter {
         return .blank("b\(counter)")
     }
 
+    /// Characters an IRI may not contain (RFC 3987); an IRI holding them could smuggle
+    /// N-Quads syntax into the canonical form.
+    static let forbiddenInIRI: Set<Unicode.Scalar> = [" ", "<", ">", "\"", "{", "}", "|", "^", "`", "\\"]
+
+    static func checkIRI(_ iri: String) throws {
+        for scalar in iri.unicodeScalars where scalar.value < 0x21 || scalar.value == 0x7F || forbiddenInIRI.contains(scalar) {
+            throw JSONLDError("the IRI \(iri.debugDescription) contains a character IRIs may not hold")
+        }
+    }
+
     func subject(_ id: String?) -> RDFTerm? {
         guard let id else { return newBlank() }
         if id.hasPrefix("_:") {
@@ -544,17 +573,20 @@ final class RDFConverter {
 
     @discardableResult
     func node(_ node: [String: JSON], graph: RDFTerm?) throws -> RDFTerm? {
+        if let id = node["@id"]?.string { try Self.checkIRI(id) }
         guard let subject = subject(node["@id"]?.string) else { return nil }
         if let content = node["@graph"] {
             // A node that names a graph: its content goes into that graph.
             for item in content.items { if case let .object(inner) = item { try self.node(inner, graph: subject) } }
         }
         for type in node["@type"]?.items.compactMap(\.string) ?? [] {
+            try Self.checkIRI(type)
             guard let object = self.subject(type) else { continue }
             quads.append(Quad(subject: subject, predicate: RDFVocabulary.type, object: object, graph: graph))
         }
         for (property, values) in node where !property.hasPrefix("@") {
             guard isAbsoluteIRI(property) else { continue }
+            try Self.checkIRI(property)
             for value in values.items {
                 if let object = try self.object(value, graph: graph) {
                     quads.append(Quad(subject: subject, predicate: property, object: object, graph: graph))
@@ -566,14 +598,20 @@ final class RDFConverter {
 
     func object(_ value: JSON, graph: RDFTerm?) throws -> RDFTerm? {
         guard case let .object(object) = value else { return nil }
-        if let literal = object["@value"] { return try self.literal(literal, type: object["@type"]?.string) }
+        if let literal = object["@value"] {
+            if let type = object["@type"]?.string { try Self.checkIRI(type) }
+            return try self.literal(literal, type: object["@type"]?.string)
+        }
         if let list = object["@list"] { return try self.list(list.items, graph: graph) }
         if object["@graph"] != nil, object.keys.allSatisfy({ $0 == "@graph" || $0 == "@id" }) {
             let name = subject(object["@id"]?.string)
             for item in object["@graph"]!.items { if case let .object(inner) = item { try node(inner, graph: name) } }
             return name
         }
-        if object.count == 1, let id = object["@id"]?.string { return subject(id) }
+        if object.count == 1, let id = object["@id"]?.string {
+            try Self.checkIRI(id)
+            return subject(id)
+        }
         return try node(object, graph: graph)
     }
 
@@ -599,7 +637,9 @@ final class RDFConverter {
             return .literal(String(number), datatype: type ?? RDFVocabulary.xsdInteger)
         case let .double(number):
             if number.rounded() == number, abs(number) < 1e21, type != RDFVocabulary.xsdDouble {
-                return .literal(String(Int(number)), datatype: type ?? RDFVocabulary.xsdInteger)
+                // Whole numbers beyond Int's range are written out digit by digit.
+                let digits = Int(exactly: number).map(String.init) ?? String(format: "%.0f", number)
+                return .literal(digits, datatype: type ?? RDFVocabulary.xsdInteger)
             }
             return .literal(Self.canonicalDouble(number), datatype: type ?? RDFVocabulary.xsdDouble)
         case let .string(text): return .literal(text, datatype: type ?? RDFVocabulary.xsdString)

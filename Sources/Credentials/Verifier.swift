@@ -217,6 +217,11 @@ public struct CredentialVerifier: Sendable {
         guard proof.type == "DataIntegrityProof", proof.cryptosuite == EddsaRdfc2022.name else {
             return VerificationReport(checks: [VerificationCheck("format", false, "the proof is \(proof.type) \(proof.cryptosuite), not DataIntegrityProof \(EddsaRdfc2022.name)")], payload: nil)
         }
+        // The checks below read the JSON; the proof covers its RDF. Only the plain form
+        // Cairn issues, where each key is a term of the two contexts, reads the same both ways.
+        if let problem = Self.nonPlainForm(document) {
+            return VerificationReport(checks: [VerificationCheck("format", false, problem)], payload: nil)
+        }
         checks.append(VerificationCheck("format", true, "JSON credential with a DataIntegrityProof (eddsa-rdfc-2022)"))
         let key: Curve25519.Signing.PublicKey?
         do {
@@ -262,6 +267,34 @@ public struct CredentialVerifier: Sendable {
         checks.append(Self.dates(validFrom: claims.validFrom, validUntil: claims.validUntil, at: now))
         if let entry = claims.credentialStatus { checks.append(await Self.status(entry, resolver: status)) }
         return VerificationReport(checks: checks, payload: json)
+    }
+
+    /// Why a JSON credential is not in the plain compact form whose JSON reads as its signed
+    /// RDF does: exactly the VC 2.0 and Open Badges 3.0.3 contexts, no other `@` keyword, no
+    /// key written as an IRI or compact IRI (`…:…`), which would name the same property as a
+    /// term the checks read. Nil when it is plain.
+    static func nonPlainForm(_ document: [String: JSON]) -> String? {
+        guard document["@context"] == .array(AchievementCredential.contexts.map(JSON.string)) else {
+            return "@context must be exactly the VC 2.0 and Open Badges 3.0.3 contexts"
+        }
+        func check(_ value: JSON, path: String) -> String? {
+            switch value {
+            case let .object(members):
+                for (key, member) in members {
+                    if key.hasPrefix("@"), !(path.isEmpty && key == "@context") { return "\(path)\(key): keywords other than the top-level @context are not accepted" }
+                    if key.contains(":") { return "\(path)\(key): properties must be written as the contexts' terms, not as IRIs" }
+                    if path.isEmpty, key == "@context" { continue }
+                    if let problem = check(member, path: path + key + ".") { return problem }
+                }
+                return nil
+            case let .array(items):
+                for item in items { if let problem = check(item, path: path) { return problem } }
+                return nil
+            default:
+                return nil
+            }
+        }
+        return check(.object(document), path: "")
     }
 
     /// The credential's status: its own entry and, when the issuer follows Cairn's

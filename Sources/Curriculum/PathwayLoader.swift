@@ -43,6 +43,9 @@ enum PathwayLoader {
         let id = fields.id("id", what: "pathway")
         let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         if let id, id != fileName { fields.error("id", "pathway id '\(id)' must equal its file name '\(fileName)'") }
+        if let id, courses.contains(where: { $0.id.rawValue == id }) {
+            fields.error("id", "pathway id '\(id)' is also a course's id; give the pathway its own id")
+        }
         let title = fields.string("title") ?? ""
         let summary = fields.string("summary") ?? ""
         var credential: CredentialDefinition?

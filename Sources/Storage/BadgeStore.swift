@@ -108,12 +108,13 @@ extension SQLStore {
         try await withDatabase { db in try await db.insert(into: "capstone_work").model(row).run() }
     }
 
-    public func scoreCapstoneWork(id: String, score: Int, passed: Bool, scorer: String, notes: String?, at date: Date) async throws -> Bool {
+    public func scoreCapstoneWork(id: String, handedInAt: Date, score: Int, passed: Bool, scorer: String, notes: String?, at date: Date) async throws -> Bool {
         struct Changed: Decodable { var id: String }
         return try await withDatabase { db in
             try await db.raw("""
                 UPDATE capstone_work SET score = \(bind: score), passed = \(bind: passed), scorer = \(bind: scorer), notes = \(bind: notes),
-                scored_at = \(bind: date.epochMilliseconds) WHERE id = \(bind: id) AND score IS NULL RETURNING id
+                scored_at = \(bind: date.epochMilliseconds)
+                WHERE id = \(bind: id) AND score IS NULL AND handed_in_at = \(bind: handedInAt.epochMilliseconds) RETURNING id
                 """).first(decoding: Changed.self) != nil
         }
     }

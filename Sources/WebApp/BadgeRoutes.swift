@@ -193,7 +193,8 @@ struct BadgeRoutes {
             let capstone = courses.catalog.pathway(work.pathwayID)?.capstone(work.capstoneID)
             return WaitingWork(
                 id: work.id, learner: learner, email: email, capstone: capstone?.title ?? work.capstoneID, passScore: capstone?.passScore ?? 0,
-                url: work.workURL, title: work.workTitle, handedIn: ExamRoutes.date(work.handedInAt), scoreAction: "/admin/capstones/\(work.id)/score"
+                url: work.workURL, title: work.workTitle, handedIn: ExamRoutes.date(work.handedInAt), scoreAction: "/admin/capstones/\(work.id)/score",
+                handedInMilliseconds: String(Int64((work.handedInAt.timeIntervalSince1970 * 1000).rounded()))
             )
         }
         let capstones = courses.pathways.flatMap { pathway in
@@ -325,6 +326,7 @@ struct WaitingWork {
     let title: String
     let handedIn: String
     let scoreAction: String
+    let handedInMilliseconds: String
 }
 
 struct CourseOption {

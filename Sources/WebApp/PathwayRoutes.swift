@@ -37,8 +37,13 @@ struct PathwayRoutes {
         router.post("/admin/capstones/:work/score") { request, context in
             let admin = try context.requireAdmin("capstone scoring")
             let form = FormFields(String(buffer: try await request.body.collect(upTo: 16_384)))
+            // The form carries when the work it shows was handed in, so a replaced link is not scored blind.
+            let handedIn = form.first("handed_in").flatMap(Double.init).map { Date(timeIntervalSince1970: $0 / 1000) }
             return try await scored(admin) {
-                try await badges.score(work: try context.parameters.require("work"), score: Self.score(form), notes: form.first("notes"), scorer: admin.displayName)
+                try await badges.score(
+                    work: try context.parameters.require("work"), score: Self.score(form), notes: form.first("notes"), scorer: admin.displayName,
+                    scorerID: admin.id, handedInAt: handedIn
+                )
             }
         }
         router.post("/admin/capstones/score") { request, context in

@@ -83,13 +83,16 @@ struct Badges: AsyncParsableCommand {
         @Argument(help: "The badge's id: the last part of its address, /badges/ID.")
         var badge: String
 
+        @Option(help: "The address Cairn is reached at (names the issuer of a certification this completes). Env: CAIRN_PUBLIC_URL.")
+        var publicURL: String?
+
         @OptionGroup var data: DataOptions
         @OptionGroup var courses: CourseOptions
 
         func run() async throws {
             do {
                 // With the pathways loaded, a certification waiting for this badge is issued.
-                try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: nil) { badges, _ in
+                try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: publicURL) { badges, _ in
                     try await badges.reinstate(id: badge)
                 }
             } catch let error as AppError {

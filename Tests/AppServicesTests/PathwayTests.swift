@@ -100,6 +100,40 @@ struct PathwayTests {
         #expect(progress.isComplete && progress.certification != nil, "reinstating the last step issues the certification")
     }
 
+    @Test("a revoked or suspended certification is not issued again by the next step; an administrator decides")
+    func revokedCertification() async throws {
+        let (room, badges, exams) = try await BadgeServiceTests.room()
+        let user = try await room.readyLearner("di")
+        _ = try #require(try await exams.badge(for: try await BadgeServiceTests.pass(room, exams, user)))
+        let certification = try #require(try await badges.scoreByHand(
+            pathway: Self.pathwayID, capstone: Self.capstone, email: "di@example.org", url: "https://files.example.org/di", title: "", score: 90,
+            notes: nil, scorer: "Rita Reviewer"
+        ).first)
+        try await badges.revoke(id: certification.id, reason: "the capstone was someone else's work")
+        #expect(try await badges.certifyIfComplete(user: user).isEmpty, "revoked: not re-issued automatically")
+        let all = try await room.store.badges(user: user).filter { $0.pathwayID != nil }
+        #expect(all.count == 1)
+    }
+
+    @Test("the score is for the link the scorer saw: a replaced link must be looked at again; nobody scores their own work")
+    func replacedLink() async throws {
+        let (room, badges, _) = try await BadgeServiceTests.room()
+        let user = try await room.learner("el")
+        let first = try await badges.handIn(pathway: Self.pathwayID, capstone: Self.capstone, user: user, url: "https://docs.example.org/el-1", title: "")
+        room.world.clock.advance(by: 60)
+        _ = try await badges.handIn(pathway: Self.pathwayID, capstone: Self.capstone, user: user, url: "https://docs.example.org/el-2", title: "")
+        await #expect(throws: AppError.self) {
+            try await badges.score(work: first.id, score: 80, notes: nil, scorer: "Rita Reviewer", handedInAt: first.handedInAt)
+        }
+        await #expect(throws: AppError.forbidden("Scoring your own capstone")) {
+            try await badges.score(work: first.id, score: 100, notes: nil, scorer: "El", scorerID: user)
+        }
+        let waiting = try #require(try await badges.workWaiting().first?.0)
+        #expect(waiting.workURL == "https://docs.example.org/el-2")
+        try await badges.score(work: waiting.id, score: 80, notes: nil, scorer: "Rita Reviewer", handedInAt: waiting.handedInAt)
+        #expect(try await badges.workWaiting().isEmpty)
+    }
+
     @Test("scoring by hand names the field at fault and changes nothing")
     func scoreByHandErrors() async throws {
         let (room, badges, _) = try await BadgeServiceTests.room()

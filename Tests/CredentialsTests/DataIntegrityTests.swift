@@ -96,6 +96,78 @@ struct DataIntegrityTests {
         #expect(stillSigned.checks.first { $0.name == "signature" }?.passed == true && !stillSigned.isValid)
     }
 
+    /// A Cairn-shaped credential signed with a fresh key, and a verifier for it.
+    static func signedSample() throws -> (json: [String: JSON], keys: StaticKeys, key: DataIntegrityKey) {
+        let key = DataIntegrityKey.generate(name: "ed25519-1")
+        let document = DIDDocument(identity: Sample.identity, keys: [], multikeys: [(key.name, key.publicMultikey)])
+        let signed = try key.sign(Sample.credential().jsonData, identity: Sample.identity, created: Sample.validFrom)
+        return (try JSON(data: signed).object ?? [:], StaticKeys(document: document), key)
+    }
+
+    static func verify(_ document: [String: JSON], _ keys: StaticKeys) async throws -> VerificationReport {
+        await CredentialVerifier().verify(dataIntegrity: try JSONEncoder().encode(JSON.object(document)), keys: keys, status: nil, at: Sample.validFrom.addingTimeInterval(60))
+    }
+
+    @Test("forgeries that keep the signed RDF but change what the JSON says are refused")
+    func forgeries() async throws {
+        let (signed, keys, _) = try Self.signedSample()
+        #expect(try await Self.verify(signed, keys).checks.first { $0.name == "signature" }?.passed == true)
+        var unsecured = signed
+        unsecured["proof"] = nil
+
+        // 1. The signed credential inside @set, with other claims beside it.
+        var wrapped: [String: JSON] = ["@context": signed["@context"]!, "@set": .object(unsecured), "proof": signed["proof"]!]
+        wrapped["name"] = .string("Doctor of Everything")
+        wrapped["id"] = signed["id"]
+        let setReport = try await Self.verify(wrapped, keys)
+        #expect(!setReport.isValid && setReport.checks.first?.name == "format", "\(setReport.checks)")
+        #expect(throws: JSONLDError.self) { try EddsaRdfc2022.canonicalForm(.object(wrapped)) }
+
+        // 2. The status entry moved under its full IRI: the same RDF, but no `credentialStatus` to check.
+        var renamed = signed
+        renamed["https://www.w3.org/2018/credentials#credentialStatus"] = renamed.removeValue(forKey: "credentialStatus")
+        let renamedReport = try await Self.verify(renamed, keys)
+        #expect(!renamedReport.isValid && renamedReport.checks.first?.detail.contains("not as IRIs") == true, "\(renamedReport.checks)")
+
+        // 3. An extra context, an embedded context, a keyword.
+        var extraContext = signed
+        extraContext["@context"] = .array(AchievementCredential.contexts.map(JSON.string) + [.object(["x": .string("https://e/x")])])
+        #expect(try await Self.verify(extraContext, keys).checks.first?.passed == false)
+
+        // 4. A member added to the proof is signed too: adding one afterwards breaks it.
+        var proof = signed["proof"]!.object!
+        proof["expires"] = .string("2099-01-01T00:00:00Z")
+        var extended = signed
+        extended["proof"] = .object(proof)
+        #expect(try await Self.verify(extended, keys).checks.first { $0.name == "signature" }?.passed == false)
+    }
+
+    @Test("IRIs that could smuggle N-Quads syntax, huge numbers, look-alike blank nodes and keyword tricks are handled")
+    func hostileDocuments() throws {
+        let examples = JSON.string("https://www.w3.org/ns/credentials/examples/v2")
+        // Two different documents that would print the same N-Quads if IRIs were not checked.
+        let smuggled = JSON.object(["@context": examples, "@id": .string("urn:x"), "https://e/p> \"1\" .\n<urn:x> <https://e/q": .string("2")])
+        #expect(throws: JSONLDError.self) { try EddsaRdfc2022.canonicalForm(smuggled) }
+        // A whole number beyond Int's range is written out, not trapped on.
+        let huge = try EddsaRdfc2022.canonicalForm(.object(["@context": examples, "@id": .string("urn:x"), "size": .double(1e19)]))
+        #expect(huge.contains("\"10000000000000000000\"^^<http://www.w3.org/2001/XMLSchema#integer>"))
+        // Two identical blank nodes with twelve identical children each: refused, not 12! orderings.
+        let children = JSON.array(Array(repeating: .object(["label": .string("same")]), count: 12))
+        let alike = JSON.object(["@context": examples, "@graph": .array([
+            .object(["@id": .string("urn:a"), "has": .array([.object(["kids": children]), .object(["kids": children])])]),
+        ])])
+        #expect(throws: JSONLDError.self) { try EddsaRdfc2022.canonicalForm(alike) }
+        // An explicit datatype is kept: "5" typed as an integer is not the string "5".
+        let typed = try EddsaRdfc2022.canonicalForm(.object(["@context": examples, "@id": .string("urn:x"),
+                                                              "n": .object(["@value": .string("5"), "@type": .string("http://www.w3.org/2001/XMLSchema#integer")])]))
+        let plain = try EddsaRdfc2022.canonicalForm(.object(["@context": examples, "@id": .string("urn:x"), "n": .string("5")]))
+        #expect(typed != plain && typed.contains("^^<http://www.w3.org/2001/XMLSchema#integer>"))
+        // A value object with anything beside @value and @type is refused.
+        #expect(throws: JSONLDError.self) {
+            try EddsaRdfc2022.canonicalForm(.object(["@context": examples, "@id": .string("urn:x"), "n": .object(["@value": .string("5"), "hidden": .string("x")])]))
+        }
+    }
+
     @Test("a context Cairn does not bundle is refused, not fetched")
     func unknownContext() throws {
         let document = JSON.object(["@context": .string("https://example.org/unknown-context"), "name": .string("x")])

@@ -52,6 +52,7 @@ struct PathwayLoaderTests {
 
     @Test("mistakes in a pathway file are reported with the line and what to do", arguments: [
         ("id: sample-certification", "id: other-name", "must equal its file name"),
+        ("id: sample-certification", "id: sample-course", "is also a course's id"),
         ("  - badge: later-course", "  - badge: later-course\n    capstone: {id: x, title: X, brief: B, rubric: [r], pass_score: 50}", "either 'badge: COURSE' or 'capstone"),
         ("      pass_score: 70", "      pass_score: 0", "pass_score"),
         ("      rubric: [\"It works (50 points).\", \"It is explained (50 points).\"]", "      rubric: []", "'rubric' in the capstone is an empty list"),
