@@ -272,7 +272,7 @@ public struct CredentialVerifier: Sendable {
     /// Why a JSON credential is not in the plain compact form whose JSON reads as its signed
     /// RDF does: exactly the VC 2.0 and Open Badges 3.0.3 contexts, no other `@` keyword, no
     /// key written as an IRI or compact IRI (`…:…`), which would name the same property as a
-    /// term the checks read. Nil when it is plain.
+    /// term the checks read, and every `id` an absolute IRI. Nil when it is plain.
     static func nonPlainForm(_ document: [String: JSON]) -> String? {
         guard document["@context"] == .array(AchievementCredential.contexts.map(JSON.string)) else {
             return "@context must be exactly the VC 2.0 and Open Badges 3.0.3 contexts"
@@ -283,6 +283,8 @@ public struct CredentialVerifier: Sendable {
                 for (key, member) in members {
                     if key.hasPrefix("@"), !(path.isEmpty && key == "@context") { return "\(path)\(key): keywords other than the top-level @context are not accepted" }
                     if key.contains(":") { return "\(path)\(key): properties must be written as the contexts' terms, not as IRIs" }
+                    // A node whose id is not an absolute IRI has no RDF: nothing about it would be signed.
+                    if key == "id", case let .string(id) = member, !isAbsoluteIRI(id) { return "\(path)id: '\(id)' is not an absolute IRI" }
                     if path.isEmpty, key == "@context" { continue }
                     if let problem = check(member, path: path + key + ".") { return problem }
                 }

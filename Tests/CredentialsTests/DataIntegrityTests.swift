@@ -134,7 +134,15 @@ struct DataIntegrityTests {
         extraContext["@context"] = .array(AchievementCredential.contexts.map(JSON.string) + [.object(["x": .string("https://e/x")])])
         #expect(try await Self.verify(extraContext, keys).checks.first?.passed == false)
 
-        // 4. A member added to the proof is signed too: adding one afterwards breaks it.
+        // 4. A node with a relative id has no RDF, so nothing about it would be signed.
+        var relative = signed
+        var subject = relative["credentialSubject"]!.object!
+        subject["id"] = .string("someone-else")
+        relative["credentialSubject"] = .object(subject)
+        let relativeReport = try await Self.verify(relative, keys)
+        #expect(relativeReport.checks.first?.detail == "credentialSubject.id: 'someone-else' is not an absolute IRI", "\(relativeReport.checks)")
+
+        // 5. A member added to the proof is signed too: adding one afterwards breaks it.
         var proof = signed["proof"]!.object!
         proof["expires"] = .string("2099-01-01T00:00:00Z")
         var extended = signed
