@@ -29,25 +29,28 @@ public enum EddsaRdfc2022 {
 
     /// The canonical N-Quads of a JSON-LD document (contexts from `BundledContexts` only).
     public static func canonicalForm(_ document: JSON) throws -> String {
-        try Canonicalizer.canonicalize(try RDFConverter.quads(of: document))
+        try canonicalize(document).nquads
     }
 
-    /// SHA-256 of the canonical proof options followed by SHA-256 of the canonical document.
-    static func hashData(document: [String: JSON], options: DataIntegrityProof) throws -> [UInt8] {
-        try hashData(document: document, options: try JSON(data: JSONEncoder().encode(options)).object ?? [:])
+    /// The canonical N-Quads, and the keys and types no context defines, from one expansion.
+    static func canonicalize(_ document: JSON) throws -> (nquads: String, undefined: [String]) {
+        let (quads, dropped) = try RDFConverter.quadsAndDropped(of: document)
+        return (try Canonicalizer.canonicalize(quads), DefinedTerms.undefined(quads: quads, dropped: dropped))
     }
 
-    /// The same over the proof options as they stand in the document: every member the
-    /// proof carries (but `proofValue`) is signed, not only the ones Cairn knows.
-    static func hashData(document: [String: JSON], options: [String: JSON]) throws -> [UInt8] {
+    /// SHA-256 of the canonical proof options followed by SHA-256 of the canonical document,
+    /// over the proof options as they stand: every member the proof carries (but
+    /// `proofValue`) is signed, not only the ones Cairn knows. Also the document's undefined
+    /// terms, from the same canonicalization.
+    static func hashData(document: [String: JSON], options: [String: JSON]) throws -> (data: [UInt8], undefined: [String]) {
         var unsecured = document
         unsecured["proof"] = nil
         var config = options
         config["proofValue"] = nil
         config["@context"] = document["@context"]
         let proofHash = SHA256.hash(data: Data(try canonicalForm(.object(config)).utf8))
-        let documentHash = SHA256.hash(data: Data(try canonicalForm(.object(unsecured)).utf8))
-        return Array(proofHash) + Array(documentHash)
+        let (nquads, undefined) = try canonicalize(.object(unsecured))
+        return (Array(proofHash) + Array(SHA256.hash(data: Data(nquads.utf8))), undefined)
     }
 
     /// The document (JSON) with a proof added, signed with `key`.
@@ -57,7 +60,8 @@ public enum EddsaRdfc2022 {
         guard case var .object(document) = try JSON(data: documentJSON) else { throw JSONLDError("the credential is not a JSON object") }
         document["proof"] = nil
         var proof = DataIntegrityProof(cryptosuite: name, created: CredentialDate.string(created), verificationMethod: verificationMethod)
-        let signature = try key.signature(for: Data(try hashData(document: document, options: proof)))
+        let options = try JSON(data: JSONEncoder().encode(proof)).object ?? [:]
+        let signature = try key.signature(for: Data(try hashData(document: document, options: options).data))
         proof.proofValue = "z" + Base58.encode(Array(signature))
         document["proof"] = try JSON(data: JSONEncoder().encode(proof))
         let encoder = JSONEncoder()
@@ -65,11 +69,18 @@ public enum EddsaRdfc2022 {
         return try encoder.encode(JSON.object(document))
     }
 
-    /// The proof in a secured document, and whether its signature holds for `key`.
-    public static func verify(_ securedJSON: Data, key: Curve25519.Signing.PublicKey) throws -> (proof: DataIntegrityProof, valid: Bool) {
-        guard case let .object(document) = try JSON(data: securedJSON) else { throw JSONLDError("the credential is not a JSON object") }
-        guard let proofJSON = document["proof"] else { throw JSONLDError("the credential has no proof") }
-        let proof = try JSONDecoder().decode(DataIntegrityProof.self, from: JSONEncoder().encode(proofJSON))
+    /// A document's proof, read once: the decoded proof, its members as they stand, and the
+    /// signature bytes.
+    struct SecuredProof {
+        let proof: DataIntegrityProof
+        let options: [String: JSON]
+        let signature: [UInt8]
+    }
+
+    /// The proof of a secured document, checked to be an eddsa-rdfc-2022 assertion proof.
+    static func securedProof(in document: [String: JSON]) throws -> SecuredProof {
+        guard let options = document["proof"]?.object else { throw JSONLDError("the credential has no proof") }
+        let proof = try JSONDecoder().decode(DataIntegrityProof.self, from: JSONEncoder().encode(JSON.object(options)))
         guard proof.type == "DataIntegrityProof", proof.cryptosuite == name else {
             throw JSONLDError("the proof is \(proof.type) \(proof.cryptosuite), not DataIntegrityProof \(name)")
         }
@@ -77,8 +88,20 @@ public enum EddsaRdfc2022 {
         guard let value = proof.proofValue, value.hasPrefix("z"), let signature = Base58.decode(String(value.dropFirst())) else {
             throw JSONLDError("proofValue must be multibase base58btc ('z…')")
         }
-        let data = try hashData(document: document, options: proofJSON.object ?? [:])
-        return (proof, key.isValidSignature(Data(signature), for: Data(data)))
+        return SecuredProof(proof: proof, options: options, signature: signature)
+    }
+
+    /// Whether the proof holds for `key`, and the document's undefined terms.
+    static func check(_ document: [String: JSON], _ secured: SecuredProof, key: Curve25519.Signing.PublicKey) throws -> (valid: Bool, undefined: [String]) {
+        let (data, undefined) = try hashData(document: document, options: secured.options)
+        return (key.isValidSignature(Data(secured.signature), for: Data(data)), undefined)
+    }
+
+    /// The proof in a secured document, and whether its signature holds for `key`.
+    public static func verify(_ securedJSON: Data, key: Curve25519.Signing.PublicKey) throws -> (proof: DataIntegrityProof, valid: Bool) {
+        guard case let .object(document) = try JSON(data: securedJSON) else { throw JSONLDError("the credential is not a JSON object") }
+        let secured = try securedProof(in: document)
+        return (secured.proof, try check(document, secured, key: key).valid)
     }
 }
 

@@ -671,6 +671,10 @@ public enum DefinedTerms {
 
     public static func undefinedProperties(of document: JSON) throws -> [String] {
         let (quads, dropped) = try RDFConverter.quadsAndDropped(of: document)
+        return undefined(quads: quads, dropped: dropped)
+    }
+
+    static func undefined(quads: [Quad], dropped: Set<String>) -> [String] {
         let vague = quads.flatMap { quad -> [String] in
             var iris = [quad.predicate]
             if quad.predicate == RDFVocabulary.type, case let .iri(type) = quad.object { iris.append(type) }

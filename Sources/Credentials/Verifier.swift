@@ -205,18 +205,15 @@ public struct CredentialVerifier: Sendable {
     public func verify(dataIntegrity json: Data, keys: any KeyResolver, status: (any StatusResolver)?, at now: Date = Date()) async -> VerificationReport {
         var checks: [VerificationCheck] = []
         let document: [String: JSON]
-        let proof: DataIntegrityProof
+        let secured: EddsaRdfc2022.SecuredProof
         do {
             guard case let .object(object) = try JSON(data: json) else { throw JSONLDError("not a JSON object") }
-            guard let proofJSON = object["proof"] else { throw JSONLDError("it has no proof") }
             document = object
-            proof = try JSONDecoder().decode(DataIntegrityProof.self, from: JSONEncoder().encode(proofJSON))
+            secured = try EddsaRdfc2022.securedProof(in: object)
         } catch {
             return VerificationReport(checks: [VerificationCheck("format", false, "not a credential with a Data Integrity proof: \(error)")], payload: nil)
         }
-        guard proof.type == "DataIntegrityProof", proof.cryptosuite == EddsaRdfc2022.name else {
-            return VerificationReport(checks: [VerificationCheck("format", false, "the proof is \(proof.type) \(proof.cryptosuite), not DataIntegrityProof \(EddsaRdfc2022.name)")], payload: nil)
-        }
+        let proof = secured.proof
         // The checks below read the JSON; the proof covers its RDF. Only the plain form
         // Cairn issues, where each key is a term of the two contexts, reads the same both ways.
         if let problem = Self.nonPlainForm(document) {
@@ -235,11 +232,14 @@ public struct CredentialVerifier: Sendable {
             return VerificationReport(checks: checks, payload: nil)
         }
         checks.append(VerificationCheck("key", true, "\(proof.verificationMethod) resolves to an Ed25519 key"))
+        let undefined: [String]
         do {
-            guard try EddsaRdfc2022.verify(json, key: key).valid else {
+            let outcome = try EddsaRdfc2022.check(document, secured, key: key)
+            guard outcome.valid else {
                 checks.append(VerificationCheck("signature", false, "the proof does not match the content: the badge was altered or signed with another key"))
                 return VerificationReport(checks: checks, payload: nil)
             }
+            undefined = outcome.undefined
         } catch {
             checks.append(VerificationCheck("signature", false, "the credential could not be canonicalized: \(error)"))
             return VerificationReport(checks: checks, payload: nil)
@@ -257,9 +257,7 @@ public struct CredentialVerifier: Sendable {
             ? "issued by \(claims.issuer.name ?? issuerDID) (\(issuerDID))"
             : "the key belongs to \(issuerDID) but the credential names \(claims.issuer.id) as issuer"))
         var shape = Self.shape(claims, jwt: false)
-        var unsecured = document
-        unsecured["proof"] = nil
-        if let undefined = try? DefinedTerms.undefinedProperties(of: .object(unsecured)), !undefined.isEmpty {
+        if !undefined.isEmpty {
             shape = VerificationCheck("schema", false, (shape.passed ? "" : shape.detail + "; ")
                 + "properties no context defines: \(undefined.joined(separator: ", "))")
         }
