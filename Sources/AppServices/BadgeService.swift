@@ -303,18 +303,14 @@ public struct BadgeService: Sendable {
         try await certifyIfComplete(user: badge.userID)
     }
 
-    /// The revocation list, signed: what verifiers read.
-    public func revocationListJWT() async throws -> String { try await statusListJWT(purpose: "revocation") }
-
-    /// The suspension list, signed.
-    public func suspensionListJWT() async throws -> String { try await statusListJWT(purpose: "suspension") }
-
-    func statusListJWT(purpose: String) async throws -> String {
-        let revocation = purpose == "revocation"
+    /// A status list, signed: what verifiers read. `purpose` is "revocation" or "suspension";
+    /// the list is served at `/status/PURPOSE`.
+    public func statusListJWT(purpose: String) async throws -> String {
+        guard ["revocation", "suspension"].contains(purpose) else { throw AppError.notFound("That status list") }
         var bits = StatusBitstring()
-        for index in try await store.statusIndexes(revoked: revocation) { bits[index] = true }
+        for index in try await store.statusIndexes(revoked: purpose == "revocation") { bits[index] = true }
         let list = try StatusListCredential(
-            id: revocation ? revocationListURL : suspensionListURL, issuer: identity.did, purpose: purpose, bits: bits, validFrom: clock.now(),
+            id: identity.baseURL + "/status/" + purpose, issuer: identity.did, purpose: purpose, bits: bits, validFrom: clock.now(),
             ttl: Int(Self.statusListTTL * 1000)
         )
         return try CredentialSigner(identity: identity, key: try await signingKey()).sign(list)
@@ -338,12 +334,12 @@ public struct BadgeService: Sendable {
         let keys: StaticKeys
 
         func isSet(_ status: CredentialStatus) async throws -> Bool {
-            let jwt = switch status.statusListCredential {
-            case service.revocationListURL: try await service.revocationListJWT()
-            case service.suspensionListURL: try await service.suspensionListJWT()
+            let purpose = switch status.statusListCredential {
+            case service.revocationListURL: "revocation"
+            case service.suspensionListURL: "suspension"
             default: throw CredentialError.malformed("\(status.statusListCredential) is not a list this server publishes")
             }
-            return try await StatusListReader().isSet(status, listJWT: jwt, keys: keys)
+            return try await StatusListReader().isSet(status, listJWT: try await service.statusListJWT(purpose: purpose), keys: keys)
         }
     }
 }

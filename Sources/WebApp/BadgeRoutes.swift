@@ -46,11 +46,7 @@ struct BadgeRoutes {
             return try Self.json(jwk, type: "application/jwk+json", maxAge: 3600)
         }
         router.get("/status/:purpose") { _, context in
-            let jwt = switch try context.parameters.require("purpose") {
-            case "revocation": try await badges.revocationListJWT()
-            case "suspension": try await badges.suspensionListJWT()
-            default: throw AppError.notFound("That status list")
-            }
+            let jwt = try await badges.statusListJWT(purpose: try context.parameters.require("purpose"))
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/vc+jwt", .cacheControl: "public, max-age=\(Int(BadgeService.statusListTTL))"],
