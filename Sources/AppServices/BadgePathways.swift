@@ -41,6 +41,8 @@ public struct PathwayProgress: Sendable {
     public var certification: IssuedBadge?
 
     public var doneCount: Int { steps.filter { $0.state == .done }.count }
+    /// The titles of the steps not done yet, in order.
+    public var left: [String] { steps.filter { $0.state != .done }.map(\.title) }
     public var isComplete: Bool { doneCount == steps.count }
 }
 

@@ -84,12 +84,11 @@ struct PathwayRoutes {
             PathwayStepLine(progress: step, number: index + 1, pathway: pathway, signedIn: user != nil)
         }
         let certification = progress.certification
-        let left = progress.steps.filter { $0.state != .done }.map(\.title)
         return PathwayPage(
             title: pathway.title, user: user.map(NavUser.init), summary: pathway.summary, credentialTitle: pathway.credential.title,
             criteria: pathway.credential.criteria, validYears: pathway.credential.validForDays.map { String(format: "%.0f", Double($0) / 365) },
             signedIn: user != nil, doneCount: progress.doneCount, stepCount: progress.steps.count,
-            leftText: left.isEmpty ? nil : "Left to do: " + left.joined(separator: "; ") + ".",
+            leftText: progress.left.isEmpty ? nil : "Left to do: " + progress.left.joined(separator: "; ") + ".",
             certificationHref: certification.map { "/badges/\($0.id)" }, certificationDate: certification.map { ExamRoutes.date($0.awardedAt) },
             steps: steps, notice: notice, error: error, signUpHref: "/signup?next=" + Paths.pathway(id)
         )

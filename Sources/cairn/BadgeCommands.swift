@@ -14,14 +14,19 @@ import WebApp
 struct Badges: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Issue and manage badges.", subcommands: [Award.self, ScoreCapstone.self, Revoke.self, Suspend.self, Reinstate.self, RotateKey.self])
 
-    /// The badge service over the data folder's database, closed after `body`.
+    /// The badge service over the data folder's database, closed after `body`. What the
+    /// service refuses (AppError) is reported as a usage error, with its message.
     static func withBadges<T>(
         data: DataOptions, catalog: Catalog = Catalog(courses: [], diagnostics: []), publicURL: String?, _ body: (BadgeService, SQLStore) async throws -> T
     ) async throws -> T {
         let baseURL = publicURL ?? ProcessInfo.processInfo.environment["CAIRN_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
-        return try await data.withStore { store, _ in
-            let catalog = CatalogService(catalog: catalog, store: store)
-            return try await body(BadgeService(catalog: catalog, store: store, baseURL: baseURL), store)
+        do {
+            return try await data.withStore { store, _ in
+                let catalog = CatalogService(catalog: catalog, store: store)
+                return try await body(BadgeService(catalog: catalog, store: store, baseURL: baseURL), store)
+            }
+        } catch let error as AppError {
+            throw ValidationError(error.description)
         }
     }
 
@@ -40,12 +45,8 @@ struct Badges: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            do {
-                try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in
-                    try await badges.revoke(id: badge, reason: reason)
-                }
-            } catch let error as AppError {
-                throw ValidationError(error.description)
+            try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in
+                try await badges.revoke(id: badge, reason: reason)
             }
             print("revoked \(badge): \(reason)")
         }
@@ -66,12 +67,8 @@ struct Badges: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            do {
-                try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in
-                    try await badges.suspend(id: badge, reason: reason)
-                }
-            } catch let error as AppError {
-                throw ValidationError(error.description)
+            try await Badges.withBadges(data: data, publicURL: nil) { badges, _ in
+                try await badges.suspend(id: badge, reason: reason)
             }
             print("suspended \(badge): \(reason)")
         }
@@ -90,13 +87,9 @@ struct Badges: AsyncParsableCommand {
         @OptionGroup var courses: CourseOptions
 
         func run() async throws {
-            do {
-                // With the pathways loaded, a certification waiting for this badge is issued.
-                try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: publicURL) { badges, _ in
-                    try await badges.reinstate(id: badge)
-                }
-            } catch let error as AppError {
-                throw ValidationError(error.description)
+            // With the pathways loaded, a certification waiting for this badge is issued.
+            try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: publicURL) { badges, _ in
+                try await badges.reinstate(id: badge)
             }
             print("reinstated \(badge)")
         }
@@ -199,29 +192,24 @@ struct Badges: AsyncParsableCommand {
             let parts = capstone.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("name the capstone as PATHWAY/CAPSTONE, e.g. certified-ai-practitioner/workplace-ai-project") }
             let pathway = PathwayID(rawValue: parts[0])
-            do {
-                try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: publicURL) { badges, store in
-                    guard let address = EmailAddress(email), let (user, _) = try await store.userWithPasswordHash(email: address) else {
-                        throw ValidationError("no account with the address \(email); the learner signs up first")
-                    }
-                    let waiting = try await store.capstoneWork(user: user.id).first { $0.pathwayID == pathway && $0.capstoneID == parts[1] && $0.score == nil }
-                    let issued: [IssuedBadge]
-                    if let waiting, url == nil {
-                        issued = try await badges.score(work: waiting.id, score: score, notes: notes, scorer: scorer)
-                    } else {
-                        issued = try await badges.scoreByHand(
-                            pathway: pathway, capstone: parts[1], email: email, url: url ?? "", title: title, score: score, notes: notes, scorer: scorer
-                        )
-                    }
-                    let progress = try await badges.pathway(pathway, for: user.id)
-                    let passScore = progress.pathway.capstone(parts[1])?.passScore ?? 0
-                    print("scored \(score) of 100 for \(user.displayName) (\(score >= passScore ? "passes" : "below the pass mark of \(passScore)"))")
-                    for certification in issued { print("certification issued: \(badges.badgeURL(certification.id))") }
-                    let left = progress.steps.filter { $0.state != .done }.map(\.title)
-                    print(left.isEmpty ? "\(progress.pathway.title): every step done" : "\(progress.pathway.title): still left: " + left.joined(separator: "; "))
+            try await Badges.withBadges(data: data, catalog: courses.catalog(), publicURL: publicURL) { badges, store in
+                guard let address = EmailAddress(email), let (user, _) = try await store.userWithPasswordHash(email: address) else {
+                    throw ValidationError("no account with the address \(email); the learner signs up first")
                 }
-            } catch let error as AppError {
-                throw ValidationError(error.description)
+                let waiting = try await store.capstoneWork(user: user.id).first { $0.pathwayID == pathway && $0.capstoneID == parts[1] && $0.score == nil }
+                let issued: [IssuedBadge]
+                if let waiting, url == nil {
+                    issued = try await badges.score(work: waiting.id, score: score, notes: notes, scorer: scorer)
+                } else {
+                    issued = try await badges.scoreByHand(
+                        pathway: pathway, capstone: parts[1], email: email, url: url ?? "", title: title, score: score, notes: notes, scorer: scorer
+                    )
+                }
+                let progress = try await badges.pathway(pathway, for: user.id)
+                let passScore = progress.pathway.capstone(parts[1])?.passScore ?? 0
+                print("scored \(score) of 100 for \(user.displayName) (\(score >= passScore ? "passes" : "below the pass mark of \(passScore)"))")
+                for certification in issued { print("certification issued: \(badges.badgeURL(certification.id))") }
+                print(progress.left.isEmpty ? "\(progress.pathway.title): every step done" : "\(progress.pathway.title): still left: " + progress.left.joined(separator: "; "))
             }
         }
     }
