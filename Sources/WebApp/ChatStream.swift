@@ -45,14 +45,8 @@ enum ChatStream {
         )
     }
 
-    /// One event in the text/event-stream format; each line of data gets its own `data:` field.
-    static func event(_ name: String, id: String?, data: String) -> String {
-        var bytes: [UInt8] = []
-        appendEvent(name, id: id, data: data, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends one event, splitting the data into lines on its UTF-8 bytes.
+    /// Appends one event in the text/event-stream format: each line of data gets its own
+    /// `data:` field (the data is split into lines on its UTF-8 bytes).
     static func appendEvent(_ name: String, id: String?, data: String, to out: inout [UInt8]) {
         out += Array("event: ".utf8) + Array(name.utf8)
         out.append(0x0A)

@@ -3,12 +3,18 @@ import Testing
 
 @Suite("Chat stream and escaping")
 struct ChatStreamTests {
+    func event(_ name: String, id: String?, data: String) -> String {
+        var bytes: [UInt8] = []
+        ChatStream.appendEvent(name, id: id, data: data, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     @Test("an event puts each line of its data in its own data field, and ends with a blank line")
     func eventFormat() {
-        #expect(ChatStream.event("message", id: "7", data: "<p>one</p>\n<p>two</p>") == "event: message\nid: 7\ndata: <p>one</p>\ndata: <p>two</p>\n\n")
-        #expect(ChatStream.event("done", id: nil, data: "") == "event: done\ndata: \n\n")
-        #expect(ChatStream.event("message", id: nil, data: "a\n\nb\n") == "event: message\ndata: a\ndata: \ndata: b\ndata: \n\n")
-        #expect(ChatStream.event("message", id: nil, data: "naïve — ✓ 日本") == "event: message\ndata: naïve — ✓ 日本\n\n")
+        #expect(event("message", id: "7", data: "<p>one</p>\n<p>two</p>") == "event: message\nid: 7\ndata: <p>one</p>\ndata: <p>two</p>\n\n")
+        #expect(event("done", id: nil, data: "") == "event: done\ndata: \n\n")
+        #expect(event("message", id: nil, data: "a\n\nb\n") == "event: message\ndata: a\ndata: \ndata: b\ndata: \n\n")
+        #expect(event("message", id: nil, data: "naïve — ✓ 日本") == "event: message\ndata: naïve — ✓ 日本\n\n")
     }
 
     @Test("escaping covers the five characters, leaves other text (any script) as it is")
