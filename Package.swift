@@ -53,6 +53,7 @@ let package = Package(
         .target(
             name: "Credentials",
             dependencies: [
+                "CairnCore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),

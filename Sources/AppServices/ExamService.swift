@@ -261,10 +261,10 @@ public struct ExamService: Sendable {
             throw AppError.invalidField(field: "answer", message: error.description)
         }
         var answered = shown
-        answered.answer = try LearningService.json(answer)
+        answered.answer = answer.jsonString
         answered.score = result.score
         answered.maxScore = result.maxScore
-        answered.result = try LearningService.json(result)
+        answered.result = result.jsonString
         answered.answeredAt = now
         guard try await store.recordExamAnswer(answered) else { return .alreadyAnswered }
         try await store.appendExamEvent(ExamEvent(sessionID: session.id, kind: .answer, detail: "item \(position)", at: now))

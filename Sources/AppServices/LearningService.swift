@@ -231,8 +231,8 @@ public struct LearningService: Sendable {
                 let hints = try await store.hintLevel(user: user, course: course.id, interaction: interaction.id)
                 try await store.insertAttempt(AttemptRecord(
                     id: .random(), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
-                    interactionID: interaction.id, context: .practice, answer: try Self.json(answer), score: result.score,
-                    maxScore: result.maxScore, passed: result.passed, result: try Self.json(result), hintsUsed: hints, createdAt: now
+                    interactionID: interaction.id, context: .practice, answer: answer.jsonString, score: result.score,
+                    maxScore: result.maxScore, passed: result.passed, result: result.jsonString, hintsUsed: hints, createdAt: now
                 ))
                 counts[interaction.id] = AttemptTally(attempts: previous + 1, passed: (counts[interaction.id]?.passed ?? false) || result.passed)
                 tally = counts
@@ -381,12 +381,6 @@ public struct LearningService: Sendable {
             throw StoreError.unavailable("chat message \(record.conversationID)/\(record.sequence) cannot be read: \(error)")
         }
     }
-
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
 }
 
 /// Messages being added in one action, numbered in order.
@@ -413,8 +407,7 @@ struct Outbox {
     }
 
     private mutating func append(_ message: TutorMessage, author: ChatMessageRecord.Author, step: String?, interaction: InteractionID?) {
-        // TutorMessage holds only strings, enums and arrays: encoding cannot fail.
-        let payload = (try? LearningService.json(message)) ?? "{}"
+        let payload = message.jsonString
         let record = ChatMessageRecord(conversationID: conversation.id, sequence: next, author: author, kind: message.kind.rawValue,
                                        step: step, interactionID: interaction, payload: payload, createdAt: at)
         entries.append(LearningService.Entry(record: record, message: message))

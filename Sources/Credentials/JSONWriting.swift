@@ -1,121 +1,8 @@
+import CairnCore
 import Foundation
 
-/// Writes JSON straight into bytes. Foundation's `JSONEncoder` took 135 µs of the 193 µs
-/// that issuing one credential cost (measured with `credentials-bench`), through Codable's
-/// generic containers; the credential's shape is fixed, so it is written here field by
-/// field instead. The output is the same JSON as `JSONEncoder` with `withoutEscapingSlashes`
-/// gives (the same keys, nil values left out), which `JSONWritingTests` check value by value.
-struct JSONOutput {
-    var bytes: [UInt8] = []
-    private var needsComma: [Bool] = []
-
-    init(capacity: Int = 4_096) { bytes.reserveCapacity(capacity) }
-
-    mutating func object(_ body: (inout JSONOutput) -> Void) {
-        separator()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
-        body(&self)
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "}"))
-    }
-
-    mutating func array<T>(_ items: [T], _ write: (inout JSONOutput, T) -> Void) {
-        separator()
-        bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
-        for item in items { write(&self, item) }
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "]"))
-    }
-
-    /// A key inside an object; the value written next belongs to it.
-    mutating func key(_ name: String) {
-        separator()
-        string(name, separate: false)
-        bytes.append(UInt8(ascii: ":"))
-        needsComma[needsComma.count - 1] = false
-    }
-
-    mutating func separator() {
-        guard let last = needsComma.last else { return }
-        if last { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
-    }
-
-    mutating func string(_ value: String) { string(value, separate: true) }
-
-    private mutating func string(_ value: String, separate: Bool) {
-        if separate { separator() }
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x00 ..< 0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    mutating func int(_ value: Int) {
-        separator()
-        bytes += Array(String(value).utf8)
-    }
-
-    mutating func bool(_ value: Bool) {
-        separator()
-        bytes += Array((value ? "true" : "false").utf8)
-    }
-
-    // Object members, with nil values left out as `encodeIfPresent` does.
-    mutating func member(_ name: String, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        string(value)
-    }
-
-    mutating func member(_ name: String, _ values: [String]?) {
-        guard let values else { return }
-        key(name)
-        array(values) { $0.string($1) }
-    }
-
-    mutating func member(_ name: String, _ value: (some JSONWritable)?) {
-        guard let value else { return }
-        key(name)
-        value.write(to: &self)
-    }
-
-    mutating func member(_ name: String, _ values: [some JSONWritable]?) {
-        guard let values else { return }
-        key(name)
-        array(values) { $1.write(to: &$0) }
-    }
-}
-
-protocol JSONWritable {
-    func write(to out: inout JSONOutput)
-}
-
-extension JSONWritable {
-    var jsonBytes: [UInt8] {
-        var out = JSONOutput()
-        write(to: &out)
-        return out.bytes
-    }
-}
-
 extension AchievementCredential: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { $0.members(of: self) }
     }
 
@@ -145,7 +32,7 @@ extension JSONOutput {
 }
 
 extension SignedClaims: JSONWritable where Credential == AchievementCredential {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.members(of: credential)
             out.member("iss", iss)
@@ -163,7 +50,7 @@ extension SignedClaims: JSONWritable where Credential == AchievementCredential {
 }
 
 extension Profile: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -176,7 +63,7 @@ extension Profile: JSONWritable {
 }
 
 extension Image: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -186,7 +73,7 @@ extension Image: JSONWritable {
 }
 
 extension AchievementSubject: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -198,7 +85,7 @@ extension AchievementSubject: JSONWritable {
 }
 
 extension IdentityObject: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("type", type)
             out.key("hashed")
@@ -211,7 +98,7 @@ extension IdentityObject: JSONWritable {
 }
 
 extension Achievement: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -228,7 +115,7 @@ extension Achievement: JSONWritable {
 }
 
 extension Criteria: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("narrative", narrative)
@@ -237,7 +124,7 @@ extension Criteria: JSONWritable {
 }
 
 extension Alignment: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("type", type)
             out.member("targetName", targetName)
@@ -250,7 +137,7 @@ extension Alignment: JSONWritable {
 }
 
 extension ResultDescription: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -264,7 +151,7 @@ extension ResultDescription: JSONWritable {
 }
 
 extension Result: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("type", type)
             out.member("resultDescription", resultDescription)
@@ -275,7 +162,7 @@ extension Result: JSONWritable {
 }
 
 extension Evidence: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -288,7 +175,7 @@ extension Evidence: JSONWritable {
 }
 
 extension CredentialStatus: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -300,7 +187,7 @@ extension CredentialStatus: JSONWritable {
 }
 
 extension CredentialSchema: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("id", id)
             out.member("type", type)
@@ -309,7 +196,7 @@ extension CredentialSchema: JSONWritable {
 }
 
 extension DataIntegrityProof: JSONWritable {
-    func write(to out: inout JSONOutput) {
+    public func write(to out: inout JSONOutput) {
         out.object { out in
             out.member("type", type)
             out.member("cryptosuite", cryptosuite)
