@@ -189,7 +189,9 @@ public struct LearningService: Sendable {
                 throw AppError.invalidField(field: "answer", message: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".")
             }
         }
-        let graded = result
+        if case let .answer(_, answer) = action, let interaction, let result {
+            return try await self.answer(answer, result: result, to: interaction, lesson: lesson, course: course, user: user)
+        }
 
         let now = clock.now()
         return try await store.transaction { store in
@@ -204,7 +206,6 @@ public struct LearningService: Sendable {
             }
             let script = self.script(for: lesson, in: course)
             var tally: [InteractionID: AttemptTally]?
-            var mastery: [SkillID: Double]?
 
             /// The lesson steps the conversation has delivered so far.
             func deliveredSteps() async throws -> Set<String> {
@@ -223,22 +224,8 @@ public struct LearningService: Sendable {
                     try await deliverNext(script: script, mode: outbox.conversation.mode, delivered: delivered, course: course, lesson: lesson,
                                           user: user, store: store, outbox: &outbox)
                 }
-            case let .answer(_, answer):
-                guard let interaction, let result = graded else { break }
-                outbox.learner(tutor.echo(answer, to: interaction), interaction: interaction.id)
-                var counts = try await store.attemptTally(user: user, course: course.id)
-                let previous = counts[interaction.id]?.attempts ?? 0
-                let hints = try await store.hintLevel(user: user, course: course.id, interaction: interaction.id)
-                try await store.insertAttempt(AttemptRecord(
-                    id: .random(), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
-                    interactionID: interaction.id, context: .practice, answer: answer.jsonString, score: result.score,
-                    maxScore: result.maxScore, passed: result.passed, result: result.jsonString, hintsUsed: hints, createdAt: now
-                ))
-                counts[interaction.id] = AttemptTally(attempts: previous + 1, passed: (counts[interaction.id]?.passed ?? false) || result.passed)
-                tally = counts
-                mastery = try await updateMastery(course: course, interaction: interaction, result: result, hints: hints, user: user, store: store)
-                outbox.tutor(tutor.feedback(for: interaction, result: result, attemptNumber: previous + 1, hintsUsed: hints,
-                                            warnings: personalDataWarnings(interaction: interaction, answer: answer, result: result)))
+            case .answer:
+                break // answered above, outside any transaction
             case .hint:
                 guard let interaction else { break }
                 let level = try await store.hintLevel(user: user, course: course.id, interaction: interaction.id) + 1
@@ -279,12 +266,9 @@ public struct LearningService: Sendable {
             try await store.appendMessages(outbox.records)
             let finalTally: [InteractionID: AttemptTally]
             if let tally { finalTally = tally } else { finalTally = try await store.attemptTally(user: user, course: course.id) }
-            let finalMastery: [SkillID: Double]
-            if let mastery { finalMastery = mastery } else {
-                finalMastery = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0.probability) },
-                                          uniquingKeysWith: { a, _ in a })
-            }
-            return Outcome(entries: outbox.entries, tally: finalTally, mastery: finalMastery)
+            let mastery = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0.probability) },
+                                     uniquingKeysWith: { a, _ in a })
+            return Outcome(entries: outbox.entries, tally: finalTally, mastery: mastery)
         }
     }
 
@@ -294,6 +278,77 @@ public struct LearningService: Sendable {
             throw AppError.invalidField(field: "interaction", message: "'\(id)' is not a task of this lesson; answer a task shown in the conversation.")
         }
         return found
+    }
+
+    // MARK: answering
+
+    /// How many times a graded answer is worked out again when what it was worked out from
+    /// changed before it could be stored (the learner acted in another tab meanwhile),
+    /// before it is worked out holding the write lock instead.
+    static let answerRetries = 3
+
+    /// Stores a graded answer and returns the tutor's feedback. No transaction is held
+    /// while the feedback is written: the learner's record is read, the attempt, messages
+    /// and mastery are worked out, and the store writes them in one go, perhaps in one
+    /// commit with other learners' answers. If the learner acted meanwhile, the store
+    /// refuses the write and the answer is worked out again on what is stored now; after a
+    /// few refusals (answers racing from several tabs) it is worked out inside a
+    /// transaction, where nothing can change underneath it.
+    func answer(_ answer: Answer, result: GradeResult, to interaction: Interaction, lesson: Lesson, course: Course, user: UserID) async throws -> Outcome {
+        var retries = 0
+        while retries <= Self.answerRetries + 2 {
+            let exclusive = retries >= Self.answerRetries
+            do {
+                let outcome = if exclusive {
+                    try await store.transaction { store in
+                        try await self.answerOnce(answer, result: result, to: interaction, lesson: lesson, course: course, user: user, store: store)
+                    }
+                } else {
+                    try await answerOnce(answer, result: result, to: interaction, lesson: lesson, course: course, user: user, store: store)
+                }
+                if let outcome { return outcome }
+                // A lesson never opened: open it as the page does (welcome and first step), then answer.
+                _ = try await open(lesson.id, in: course.id, for: user)
+            } catch StoreError.conflict where !exclusive {}
+            retries += 1
+        }
+        throw StoreError.unavailable("the answer could not be stored; try again")
+    }
+
+    /// Reads the learner's record, works out the answer's writes and stores them; nil when
+    /// the learner has no conversation for the lesson yet.
+    func answerOnce(_ answer: Answer, result: GradeResult, to interaction: Interaction, lesson: Lesson, course: Course, user: UserID,
+                    store: any CairnStore) async throws -> Outcome? {
+        guard let snapshot = try await store.chatSnapshot(user: user, course: course.id, lesson: lesson.id) else { return nil }
+        let (write, outcome) = answered(answer, result: result, to: interaction, lesson: lesson, course: course, user: user,
+                                        snapshot: snapshot, at: clock.now())
+        try await store.recordAnswer(write)
+        return outcome
+    }
+
+    /// What a graded answer adds to the learner's record as read: the attempt, the echo of
+    /// the answer and the tutor's feedback, and the new mastery.
+    func answered(_ answer: Answer, result: GradeResult, to interaction: Interaction, lesson: Lesson, course: Course, user: UserID,
+                  snapshot: ChatSnapshot, at now: Date) -> (AnswerWrite, Outcome) {
+        var outbox = Outbox(conversation: snapshot.conversation, next: snapshot.lastSequence + 1, at: now)
+        outbox.learner(tutor.echo(answer, to: interaction), interaction: interaction.id)
+        let previous = snapshot.tally[interaction.id]?.attempts ?? 0
+        let hints = snapshot.hintLevels[interaction.id] ?? 0
+        let attempt = AttemptRecord(
+            id: .random(), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
+            interactionID: interaction.id, context: .practice, answer: answer.jsonString, score: result.score,
+            maxScore: result.maxScore, passed: result.passed, result: result.jsonString, hintsUsed: hints, createdAt: now
+        )
+        var tally = snapshot.tally
+        tally[interaction.id] = AttemptTally(attempts: previous + 1, passed: (tally[interaction.id]?.passed ?? false) || result.passed)
+        let updated = masteryUpdate(course: course, interaction: interaction, result: result, hints: hints, user: user,
+                                    current: snapshot.mastery, at: now)
+        var mastery = snapshot.mastery.mapValues(\.probability)
+        for skill in updated { mastery[skill.skillID] = skill.probability }
+        outbox.tutor(tutor.feedback(for: interaction, result: result, attemptNumber: previous + 1, hintsUsed: hints,
+                                    warnings: personalDataWarnings(interaction: interaction, answer: answer, result: result)))
+        return (AnswerWrite(attempt: attempt, messages: outbox.records, mastery: updated),
+                Outcome(entries: outbox.entries, tally: tally, mastery: mastery))
     }
 
     // MARK: steps
@@ -330,22 +385,17 @@ public struct LearningService: Sendable {
 
     // MARK: mastery
 
-    /// Updates the mastery of the interaction's skills and returns the learner's mastery of every practised skill.
-    func updateMastery(course: Course, interaction: Interaction, result: GradeResult, hints: Int, user: UserID, store: any CairnStore) async throws -> [SkillID: Double] {
-        let current = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0) }, uniquingKeysWith: { a, _ in a })
+    /// The learner's new mastery of the interaction's skills after a graded attempt.
+    func masteryUpdate(course: Course, interaction: Interaction, result: GradeResult, hints: Int, user: UserID,
+                       current: [SkillID: SkillMastery], at now: Date) -> [SkillMastery] {
         let credit = KnowledgeTracer.credit(scoreFraction: result.fraction, hintsUsed: hints, hintsAvailable: interaction.hints.count)
-        var updated: [SkillMastery] = []
-        for skillID in interaction.skills {
-            guard let skill = course.skill(skillID) else { continue }
+        return interaction.skills.compactMap { skillID in
+            guard let skill = course.skill(skillID) else { return nil }
             let prior = current[skillID]?.probability ?? tracer.initial(skill.tracing)
             let posterior = tracer.update(prior: prior, credit: credit, parameters: skill.tracing)
-            updated.append(SkillMastery(userID: user, courseID: course.id, skillID: skillID, probability: posterior,
-                                        observations: (current[skillID]?.observations ?? 0) + 1, updatedAt: clock.now()))
+            return SkillMastery(userID: user, courseID: course.id, skillID: skillID, probability: posterior,
+                                observations: (current[skillID]?.observations ?? 0) + 1, updatedAt: now)
         }
-        try await store.saveMastery(updated)
-        var all = current.mapValues(\.probability)
-        for mastery in updated { all[mastery.skillID] = mastery.probability }
-        return all
     }
 
     public func learnerRecord(user: UserID, course: Course) async throws -> LearnerRecord {

@@ -111,6 +111,54 @@ public protocol LearningRepository: Sendable {
     func mastery(user: UserID, course: CourseID) async throws -> [SkillMastery]
     /// Inserts or replaces the learner's mastery of each skill given.
     func saveMastery(_ mastery: [SkillMastery]) async throws
+
+    /// What answering in a lesson needs to know, in one look-up: the conversation and its
+    /// last sequence number, the learner's progress on each task of the course and their
+    /// mastery. Nil when the learner has no conversation for the lesson.
+    func chatSnapshot(user: UserID, course: CourseID, lesson: LessonID) async throws -> ChatSnapshot?
+    /// Stores a graded answer: the attempt (counted in the task's progress), its messages
+    /// and the new mastery, all or nothing. Refused with `StoreError.conflict`, storing
+    /// nothing, when what it was computed from changed (the conversation gained a message,
+    /// or a skill's mastery was updated by another answer): read again and recompute.
+    /// Answers of different learners may be committed together in one transaction.
+    func recordAnswer(_ write: AnswerWrite) async throws
+}
+
+/// A learner's conversation for a lesson with their record in its course, as read together.
+public struct ChatSnapshot: Sendable {
+    public var conversation: Conversation
+    /// The sequence number of the conversation's last message, 0 when it has none.
+    public var lastSequence: Int
+    /// Per task of the course attempted: attempts and whether one passed.
+    public var tally: [InteractionID: AttemptTally]
+    /// Per task of the course: the highest hint level shown (tasks without hints left out).
+    public var hintLevels: [InteractionID: Int]
+    public var mastery: [SkillID: SkillMastery]
+
+    public init(conversation: Conversation, lastSequence: Int, tally: [InteractionID: AttemptTally], hintLevels: [InteractionID: Int],
+                mastery: [SkillID: SkillMastery]) {
+        self.conversation = conversation
+        self.lastSequence = lastSequence
+        self.tally = tally
+        self.hintLevels = hintLevels
+        self.mastery = mastery
+    }
+}
+
+/// The writes of one graded answer.
+public struct AnswerWrite: Sendable {
+    public var attempt: AttemptRecord
+    /// The messages to append; the first must follow the conversation's last message.
+    public var messages: [ChatMessageRecord]
+    /// The new mastery of each skill practised. A skill's row must still hold
+    /// `observations - 1` observations (none at all for 1), or the write is a conflict.
+    public var mastery: [SkillMastery]
+
+    public init(attempt: AttemptRecord, messages: [ChatMessageRecord], mastery: [SkillMastery]) {
+        self.attempt = attempt
+        self.messages = messages
+        self.mastery = mastery
+    }
 }
 
 /// Exam sittings, the items shown in them with their answers, and their event log.

@@ -18,6 +18,7 @@ public final class Database: Sendable {
     public let location: String
     let writer: SQLitePool
     let readers: SQLitePool
+    let batch: GroupCommit
     let checkpointer: SQLiteCheckpointer?
     let logger: Logger
 
@@ -26,6 +27,7 @@ public final class Database: Sendable {
         self.location = location
         self.writer = writer
         self.readers = readers
+        batch = GroupCommit(writer: writer)
         self.checkpointer = checkpointer
         self.logger = logger
     }
@@ -42,7 +44,7 @@ public final class Database: Sendable {
         let writer = SQLitePool(path: path, kind: .writer, maxConnections: 1, logger: logger)
         let readers = SQLitePool(path: path, kind: .reader, maxConnections: readers, logger: logger)
         do {
-            try await SQLStore(executor: .pools(writer: writer, readers: readers), logger: logger).withDatabase { db in
+            try await SQLStore(executor: .pools(writer: writer, readers: readers, batch: GroupCommit(writer: writer)), logger: logger).withDatabase { db in
                 // WAL is a property of the database file, so once is enough.
                 try await db.raw("PRAGMA journal_mode = WAL").run()
             }
@@ -58,7 +60,7 @@ public final class Database: Sendable {
     }
 
     /// The store, for use cases.
-    public var store: SQLStore { SQLStore(executor: .pools(writer: writer, readers: readers), logger: logger) }
+    public var store: SQLStore { SQLStore(executor: .pools(writer: writer, readers: readers, batch: batch), logger: logger) }
 
     public func shutdown() async {
         await checkpointer?.stop()

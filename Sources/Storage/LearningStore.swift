@@ -202,4 +202,75 @@ extension SQLStore {
                 """).run()
         }
     }
+
+    // MARK: answering
+
+    public func chatSnapshot(user: UserID, course: CourseID, lesson: LessonID) async throws -> ChatSnapshot? {
+        // Three reads, not one snapshot: whatever changes between them is caught when the
+        // answer is stored (a message numbered twice, a mastery row moved on) and read again.
+        try await withReader { db in
+            guard let row = try await db.raw("""
+                SELECT conversations.*,
+                    (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
+                FROM conversations
+                WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue) AND lesson_id = \(bind: lesson.rawValue)
+                """).first()
+            else { return nil }
+            let last = try row.decodeNil(column: "last_seq") ? 0 : try row.decode(column: "last_seq", as: Int.self)
+            var snapshot = ChatSnapshot(conversation: try row.decode(model: ConversationRow.self).domain(), lastSequence: last,
+                                        tally: [:], hintLevels: [:], mastery: [:])
+            for row in try await db.raw("""
+                SELECT interaction_id, attempts, passed, hint_level FROM task_progress
+                WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue)
+                """).all() {
+                let interaction = InteractionID(rawValue: try row.decode(column: "interaction_id", as: String.self))
+                let attempts = try row.decode(column: "attempts", as: Int.self)
+                if attempts > 0 { snapshot.tally[interaction] = AttemptTally(attempts: attempts, passed: try row.decode(column: "passed", as: Bool.self)) }
+                let hints = try row.decode(column: "hint_level", as: Int.self)
+                if hints > 0 { snapshot.hintLevels[interaction] = hints }
+            }
+            for row in try await db.raw("""
+                SELECT * FROM skill_mastery WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue)
+                """).all(decoding: SkillMasteryRow.self) {
+                snapshot.mastery[SkillID(rawValue: row.skill_id)] = row.domain()
+            }
+            return snapshot
+        }
+    }
+
+    public func recordAnswer(_ write: AnswerWrite) async throws {
+        try await withSharedTransaction { store in
+            try await store.insertAttempt(write.attempt)
+            try await store.appendMessages(write.messages)
+            try await store.advanceMastery(write.mastery)
+        }
+    }
+
+    /// Stores new mastery values, each only over the row it was computed from.
+    func advanceMastery(_ mastery: [SkillMastery]) async throws {
+        for mastery in mastery {
+            let row = SkillMasteryRow(mastery)
+            try await withDatabase { db in
+                if row.observations <= 1 {
+                    // The first observation: a row that appeared meanwhile is a key conflict.
+                    try await db.raw("""
+                        INSERT INTO skill_mastery (user_id, course_id, skill_id, probability, observations, updated_at)
+                        VALUES (\(bind: row.user_id), \(bind: row.course_id), \(bind: row.skill_id), \(bind: row.probability), \
+                        \(bind: row.observations), \(bind: row.updated_at))
+                        """).run()
+                } else {
+                    let updated = try await db.raw("""
+                        UPDATE skill_mastery SET probability = \(bind: row.probability), observations = \(bind: row.observations),
+                            updated_at = \(bind: row.updated_at)
+                        WHERE user_id = \(bind: row.user_id) AND course_id = \(bind: row.course_id) AND skill_id = \(bind: row.skill_id)
+                            AND observations = \(bind: row.observations - 1)
+                        RETURNING skill_id
+                        """).first()
+                    guard updated != nil else {
+                        throw StoreError.conflict("skill_mastery \(row.skill_id) changed since it was read")
+                    }
+                }
+            }
+        }
+    }
 }

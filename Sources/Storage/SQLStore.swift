@@ -9,8 +9,9 @@ import SQLiteKit
 /// every database SQLKit speaks; only transactions and error codes are per database.
 public struct SQLStore: CairnStore {
     enum Executor: Sendable {
-        /// Each call borrows a pooled connection: the writer, or a reader for reads.
-        case pools(writer: SQLitePool, readers: SQLitePool)
+        /// Each call borrows a pooled connection: the writer, or a reader for reads. Writes
+        /// that may share a transaction with others go through `batch`.
+        case pools(writer: SQLitePool, readers: SQLitePool, batch: GroupCommit)
         /// Inside a transaction: every call uses this one connection.
         case pinned(any SQLDatabase)
     }
@@ -22,7 +23,7 @@ public struct SQLStore: CairnStore {
     func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch executor {
         case let .pinned(db): try await mapErrors { try await body(db) }
-        case let .pools(writer, _): try await borrow(from: writer, body)
+        case let .pools(writer, _, _): try await borrow(from: writer, body)
         }
     }
 
@@ -31,7 +32,7 @@ public struct SQLStore: CairnStore {
     func withReader<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch executor {
         case let .pinned(db): try await mapErrors { try await body(db) }
-        case let .pools(_, readers): try await borrow(from: readers, body)
+        case let .pools(_, readers, _): try await borrow(from: readers, body)
         }
     }
 
@@ -53,6 +54,18 @@ public struct SQLStore: CairnStore {
             if error.isUniqueViolation { throw StoreError.conflict(error.message) }
             if error.isForeignKeyViolation { throw StoreError.missingReference(error.message) }
             throw StoreError.unavailable(error.message)
+        }
+    }
+
+    /// Runs `body` in a transaction that other calls' bodies may share (group commit):
+    /// returns once committed, or throws with nothing of `body` stored. Inside a
+    /// transaction already, it joins that one.
+    func withSharedTransaction(_ body: @escaping @Sendable (SQLStore) async throws -> Void) async throws {
+        switch executor {
+        case .pinned: try await body(self)
+        case let .pools(_, _, batch):
+            let logger = logger
+            try await batch.run { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
         }
     }
 

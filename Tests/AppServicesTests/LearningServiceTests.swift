@@ -244,6 +244,40 @@ struct LearningServiceTests {
         await room.shutdown()
     }
 
+    @Test("answers sent at once from several tabs are all graded, stored once each, numbered in order and traced in turn")
+    func concurrentAnswers() async throws {
+        let room = try await Classroom.fixture()
+        let user = try await room.learner("tabs")
+        _ = try await room.open(user)
+        _ = try await room.perform(.continue, user)
+        let before = try await room.lastSequence(user)
+        let answers = 12
+        let replies = try await withThrowingTaskGroup(of: [LearningService.Entry].self) { group in
+            for index in 0 ..< answers {
+                group.addTask {
+                    try await room.learning.perform(.answer(Classroom.firstCheck, .choice(index.isMultiple(of: 2) ? "a" : "b")),
+                                                    lesson: Classroom.firstLesson, in: Classroom.sampleCourse, for: user).entries
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        // Each answer got its echo and its feedback, under numbers no other answer took.
+        #expect(replies.count == answers)
+        #expect(replies.allSatisfy { $0.map(\.message.kind) == [.answer, .feedback] })
+        let numbers = replies.flatMap { $0.map(\.record.sequence) }.sorted()
+        #expect(numbers == Array(before + 1 ... before + 2 * answers))
+        let stored = try await room.store.messages(in: room.state(user).conversation.id, after: before)
+        #expect(stored.map(\.sequence) == numbers)
+        // Every attempt stored once and counted; each feedback names a different attempt number.
+        #expect(try await room.store.attempts(user: user, course: Classroom.sampleCourse).count == answers)
+        #expect(try await room.store.attemptTally(user: user, course: Classroom.sampleCourse)[Classroom.firstCheck]
+            == AttemptTally(attempts: answers, passed: true))
+        // Mastery saw every answer, one after the other, never two from the same prior.
+        let mastery = try #require(try await room.store.mastery(user: user, course: Classroom.sampleCourse).first)
+        #expect(mastery.observations == answers)
+        await room.shutdown()
+    }
+
     @Test("a wrong answer lowers mastery below the prior")
     func masteryAfterWrongAnswer() async throws {
         let room = try await Classroom.fixture()

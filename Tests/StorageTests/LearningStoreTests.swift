@@ -452,4 +452,134 @@ struct LearningStoreTests {
             #expect(try await store.hintLevel(user: ada.id, course: sampleCourse, interaction: firstCheck) == 2)
         }
     }
+
+    // MARK: answering
+
+    private static func mastery(_ user: UserID, _ skill: String, _ probability: Double, observations: Int, at date: Date = t0) -> SkillMastery {
+        SkillMastery(userID: user, courseID: sampleCourse, skillID: SkillID(rawValue: skill), probability: probability,
+                     observations: observations, updatedAt: date)
+    }
+
+    @Test("the snapshot holds the conversation, its last message, progress, hint levels and mastery", arguments: Backend.allCases)
+    func snapshot(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("snapshot@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            #expect(try await store.chatSnapshot(user: user.id, course: sampleCourse, lesson: firstLesson) == nil)
+            let opened = try await store.openConversation(conversation(for: user.id))
+            var snapshot = try #require(try await store.chatSnapshot(user: user.id, course: sampleCourse, lesson: firstLesson))
+            #expect(snapshot.conversation == opened)
+            #expect(snapshot.lastSequence == 0)
+            #expect(snapshot.tally.isEmpty && snapshot.hintLevels.isEmpty && snapshot.mastery.isEmpty)
+
+            try await store.appendMessages([message(opened.id, 1), message(opened.id, 2)])
+            try await store.insertAttempt(attempt(user.id, firstCheck, passed: false, at: t0))
+            try await store.insertAttempt(attempt(user.id, firstCheck, passed: true, at: t0 + 1))
+            try await store.recordHint(user: user.id, course: sampleCourse, interaction: redactTask, level: 2, at: t0)
+            try await store.saveMastery([Self.mastery(user.id, "basics", 0.6, observations: 2)])
+            snapshot = try #require(try await store.chatSnapshot(user: user.id, course: sampleCourse, lesson: firstLesson))
+            #expect(snapshot.lastSequence == 2)
+            #expect(snapshot.tally == [firstCheck: AttemptTally(attempts: 2, passed: true)], "a task with only hints has no attempts to count")
+            #expect(snapshot.hintLevels == [redactTask: 2])
+            #expect(snapshot.mastery == [SkillID(rawValue: "basics"): Self.mastery(user.id, "basics", 0.6, observations: 2)])
+        }
+    }
+
+    @Test("an answer is stored whole, and refused whole when its conversation or mastery moved on", arguments: Backend.allCases)
+    func recordAnswer(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("answer@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let opened = try await store.openConversation(conversation(for: user.id))
+            try await store.appendMessages([message(opened.id, 1)])
+
+            let first = AnswerWrite(attempt: attempt(user.id, firstCheck, passed: false, at: atMillis1),
+                                    messages: [message(opened.id, 2, author: .learner, kind: "answer"), message(opened.id, 3, kind: "feedback")],
+                                    mastery: [Self.mastery(user.id, "basics", 0.3, observations: 1, at: atMillis1)])
+            try await store.recordAnswer(first)
+            #expect(try await store.messages(in: opened.id, after: 1) == first.messages)
+            #expect(try await store.attempts(user: user.id, course: sampleCourse) == [first.attempt])
+            #expect(try await store.attemptTally(user: user.id, course: sampleCourse) == [firstCheck: AttemptTally(attempts: 1, passed: false)])
+            #expect(try await store.mastery(user: user.id, course: sampleCourse) == first.mastery)
+
+            // Worked out from the same snapshot as `first`: its messages' numbers are taken.
+            let stale = AnswerWrite(attempt: attempt(user.id, firstCheck, passed: true, at: atMillis2),
+                                    messages: [message(opened.id, 2, kind: "answer"), message(opened.id, 3, kind: "feedback")],
+                                    mastery: [Self.mastery(user.id, "practice", 0.5, observations: 1, at: atMillis2)])
+            await #expect { try await store.recordAnswer(stale) } throws: { isConflict($0) }
+            // Fresh numbers, but the mastery it read (no row yet) is no longer there.
+            let staleFirstObservation = AnswerWrite(attempt: stale.attempt, messages: [message(opened.id, 4), message(opened.id, 5)],
+                                                    mastery: [Self.mastery(user.id, "basics", 0.5, observations: 1, at: atMillis2)])
+            await #expect { try await store.recordAnswer(staleFirstObservation) } throws: { isConflict($0) }
+            // Fresh numbers, but the mastery it read (one observation) has moved on to two.
+            try await store.saveMastery([Self.mastery(user.id, "basics", 0.45, observations: 2, at: atMillis2)])
+            let staleUpdate = AnswerWrite(attempt: stale.attempt, messages: [message(opened.id, 4), message(opened.id, 5)],
+                                          mastery: [Self.mastery(user.id, "practice", 0.5, observations: 1, at: atMillis2),
+                                                    Self.mastery(user.id, "basics", 0.6, observations: 2, at: atMillis2)])
+            await #expect { try await store.recordAnswer(staleUpdate) } throws: { isConflict($0) }
+
+            // None of the refused writes left anything behind.
+            #expect(try await store.messages(in: opened.id, after: 1) == first.messages)
+            #expect(try await store.attempts(user: user.id, course: sampleCourse) == [first.attempt])
+            #expect(try await store.attemptTally(user: user.id, course: sampleCourse) == [firstCheck: AttemptTally(attempts: 1, passed: false)])
+            #expect(try await store.mastery(user: user.id, course: sampleCourse) == [Self.mastery(user.id, "basics", 0.45, observations: 2, at: atMillis2)])
+
+            // Worked out again from what is stored now, it goes in.
+            let redone = AnswerWrite(attempt: stale.attempt, messages: [message(opened.id, 4), message(opened.id, 5)],
+                                     mastery: [Self.mastery(user.id, "basics", 0.7, observations: 3, at: atMillis3)])
+            try await store.recordAnswer(redone)
+            #expect(try await store.attemptTally(user: user.id, course: sampleCourse) == [firstCheck: AttemptTally(attempts: 2, passed: true)])
+            #expect(try await store.mastery(user: user.id, course: sampleCourse) == redone.mastery)
+            #expect(try await store.lastSequence(in: opened.id) == 5)
+        }
+    }
+
+    @Test("answers sent at once share commits; one refused among them fails alone", arguments: Backend.allCases)
+    func answersCommittedTogether(_ backend: Backend) async throws {
+        try await backend.withStore { store, database in
+            let learners = (0 ..< 40).map { makeUser("together-\($0)@example.org") }
+            var conversations: [Conversation] = []
+            for learner in learners {
+                try await store.insertUser(learner, passwordHash: "h")
+                let opened = try await store.openConversation(conversation(for: learner.id))
+                try await store.appendMessages([message(opened.id, 1)])
+                conversations.append(opened)
+            }
+            // Every learner answers twice at the same moment from the same snapshot: exactly
+            // one of each pair goes in; the other finds its message numbers taken.
+            let opened = conversations.map(\.id)
+            let outcomes = await withTaskGroup(of: (Int, Bool).self) { group in
+                for (index, learner) in learners.enumerated() {
+                    for copy in 0 ..< 2 {
+                        group.addTask {
+                            let write = AnswerWrite(
+                                attempt: attempt(learner.id, firstCheck, passed: copy == 0, at: atMillis1),
+                                messages: [message(opened[index], 2, author: .learner, kind: "answer"), message(opened[index], 3, kind: "feedback")],
+                                mastery: [Self.mastery(learner.id, "basics", 0.3 + Double(copy) / 10, observations: 1, at: atMillis1)]
+                            )
+                            do {
+                                try await store.recordAnswer(write)
+                                return (index, true)
+                            } catch {
+                                return (index, false)
+                            }
+                        }
+                    }
+                }
+                var stored: [Int: Int] = [:]
+                for await (index, ok) in group where ok { stored[index, default: 0] += 1 }
+                return stored
+            }
+            #expect(outcomes.count == learners.count && outcomes.values.allSatisfy { $0 == 1 }, "one answer of each pair stored: \(outcomes)")
+            #expect(database.batch.transactions < 2 * learners.count, "answers sent together were committed together")
+            for (index, learner) in learners.enumerated() {
+                let attempts = try await store.attempts(user: learner.id, course: sampleCourse)
+                let mastery = try await store.mastery(user: learner.id, course: sampleCourse)
+                #expect(attempts.count == 1)
+                #expect(try await store.lastSequence(in: conversations[index].id) == 3)
+                // The stored mastery belongs to the stored attempt, not to the refused one.
+                #expect(mastery.map(\.probability) == [0.3 + Double(attempts[0].passed ? 0 : 1) / 10])
+            }
+        }
+    }
 }
