@@ -120,7 +120,7 @@ extension BadgeService {
             return CapstoneWork(id: waiting.id, userID: user, pathwayID: pathway.id, capstoneID: capstone.id, workURL: link, workTitle: name, handedInAt: now)
         }
         let work = CapstoneWork(
-            id: UUID().uuidString.lowercased(), userID: user, pathwayID: pathway.id, capstoneID: capstone.id, workURL: link, workTitle: name, handedInAt: now
+            id: RandomUUID.string(), userID: user, pathwayID: pathway.id, capstoneID: capstone.id, workURL: link, workTitle: name, handedInAt: now
         )
         try await store.insertCapstoneWork(work)
         return work

@@ -144,7 +144,7 @@ public struct BadgeService: Sendable {
         let signer = CredentialSigner(identity: identity, key: key)
         let dataIntegrity = try await dataIntegrityKey()
         let now = clock.now()
-        let id = UUID().uuidString.lowercased()
+        let id = RandomUUID.string()
         let validUntil = validForDays.map { now.addingTimeInterval(TimeInterval($0) * 86_400) }
         // Re-certification: a renewed badge keeps the date the achievement was first awarded.
         let firstAwarded = try await store.badges(user: user.id).filter { $0.courseID == owner && $0.revokedAt == nil }.map(\.awardedAt).min()

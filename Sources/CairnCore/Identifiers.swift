@@ -23,7 +23,48 @@ extension TypedID {
 
 extension TypedID {
     /// A new random identifier (a lower-case UUID), for things Cairn creates itself.
-    public static func random() -> Self { Self(rawValue: UUID().uuidString.lowercased()) }
+    public static func random() -> Self { Self(rawValue: RandomUUID.string()) }
+}
+
+/// Random (version 4) UUIDs as lower-case text, from the system's generator (`getrandom`
+/// on Linux). Foundation's `UUID()` opened, read and closed /dev/urandom for each one:
+/// three system calls on every graded answer.
+public enum RandomUUID {
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    public static func string() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return string(high: generator.next(), low: generator.next())
+    }
+
+    /// The UUID whose 128 bits are `high` then `low`, with the version and variant bits set.
+    static func string(high: UInt64, low: UInt64) -> String {
+        let high = (high & ~0xF000) | 0x4000 // version 4 in bits 48–51
+        let low = (low & ~(0xC000 << 48)) | (0x8000 << 48) // variant 10 in the top bits
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var position = 0
+            func put(_ value: UInt64, nibbles: Int) {
+                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                    buffer[position] = hex[Int((value >> UInt64(shift)) & 0xF)]
+                    position += 1
+                }
+            }
+            func dash() {
+                buffer[position] = UInt8(ascii: "-")
+                position += 1
+            }
+            put(high >> 32, nibbles: 8)
+            dash()
+            put(high >> 16, nibbles: 4)
+            dash()
+            put(high, nibbles: 4)
+            dash()
+            put(low >> 48, nibbles: 4)
+            dash()
+            put(low, nibbles: 12)
+            return position
+        }
+    }
 }
 
 public struct UserID: TypedID { public let rawValue: String; public init(rawValue: String) { self.rawValue = rawValue } }

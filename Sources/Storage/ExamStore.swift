@@ -193,7 +193,7 @@ extension SQLStore {
             // seq numbers the sitting's events in the order they were stored.
             try await db.raw("""
                 INSERT INTO exam_events (id, session_id, kind, detail, seq, created_at)
-                SELECT \(bind: UUID().uuidString.lowercased()), \(bind: event.sessionID.rawValue), \(bind: event.kind.rawValue), \(bind: event.detail),
+                SELECT \(bind: RandomUUID.string()), \(bind: event.sessionID.rawValue), \(bind: event.kind.rawValue), \(bind: event.detail),
                     COALESCE(MAX(seq), 0) + 1, \(bind: event.at.epochMilliseconds)
                 FROM exam_events WHERE session_id = \(bind: event.sessionID.rawValue)
                 """).run()

@@ -48,6 +48,10 @@ final class SQLiteHandle: @unchecked Sendable {
             try execute("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
             try execute("PRAGMA foreign_keys = ON")
             try execute("PRAGMA synchronous = NORMAL")
+            // Savepoints (group commit gives each answer one) and statement journals keep
+            // the pages they may roll back in memory, not in a temporary file opened,
+            // written and deleted each time.
+            try execute("PRAGMA temp_store = MEMORY")
             if readOnly {
                 try execute("PRAGMA query_only = ON")
             } else {
@@ -231,7 +235,30 @@ struct SQLiteResultRow: SQLRow {
                 .init(codingPath: [], debugDescription: "no column '\(column)' in the row (columns: \(columns.names.joined(separator: ", ")))")
             )
         }
-        return try SQLiteResultRow.decoder.decode(D.self, from: values[position])
+        let value = values[position]
+        // The column types Cairn reads, straight from the value; anything else (and any
+        // mismatch, to get its error) through SQLiteKit's decoder.
+        switch value {
+        case let .text(text):
+            if D.self == String.self { return text as! D }
+            if D.self == String?.self { return Optional(text) as! D }
+        case let .integer(number):
+            if D.self == Int.self { return number as! D }
+            if D.self == Int64.self { return Int64(number) as! D }
+            if D.self == Bool.self { return (number != 0) as! D }
+            if D.self == Int?.self { return Optional(number) as! D }
+            if D.self == Int64?.self { return Optional(Int64(number)) as! D }
+            if D.self == Double.self { return Double(number) as! D }
+        case let .float(number):
+            if D.self == Double.self { return number as! D }
+        case .null:
+            if D.self == String?.self { return String?.none as! D }
+            if D.self == Int?.self { return Int?.none as! D }
+            if D.self == Int64?.self { return Int64?.none as! D }
+        case .blob:
+            break
+        }
+        return try SQLiteResultRow.decoder.decode(D.self, from: value)
     }
 }
 

@@ -10,14 +10,48 @@ struct FormFields {
     let pairs: [(name: String, value: String)]
 
     init(_ body: String) {
-        pairs = body.split(separator: "&").map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring?) -> String {
-                guard let part else { return "" }
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
+        pairs = body.utf8.split(separator: UInt8(ascii: "&")).map { pair in
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            return (Self.decode(parts[0]), parts.count > 1 ? Self.decode(parts[1]) : "")
+        }
+    }
+
+    /// One name or value: `+` is a space and `%XX` a byte. A part whose escapes are broken,
+    /// or do not spell UTF-8, is kept as typed (with its `+` as spaces).
+    static func decode(_ part: Substring.UTF8View) -> String {
+        guard part.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) else { return String(Substring(part)) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(part.count)
+        var escaped = true
+        var index = part.startIndex
+        while index != part.endIndex {
+            let byte = part[index]
+            index = part.index(after: index)
+            switch byte {
+            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard index != part.endIndex, let high = hexValue(part[index]),
+                      part.index(after: index) != part.endIndex, let low = hexValue(part[part.index(after: index)])
+                else {
+                    escaped = false
+                    bytes.append(byte)
+                    continue
+                }
+                bytes.append(high << 4 | low)
+                index = part.index(index, offsetBy: 2)
+            default: bytes.append(byte)
             }
-            return (decode(parts.first), decode(parts.count > 1 ? parts[1] : nil))
+        }
+        if escaped, let text = String(validating: bytes, as: UTF8.self) { return text }
+        return String(Substring(part)).replacingOccurrences(of: "+", with: " ")
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0") ... UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a") ... UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A") ... UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
         }
     }
 

@@ -7,7 +7,7 @@ import Hummingbird
 /// message (its id is the message's sequence number), then a `summary` event with the
 /// progress figures the page shows beside the chat, then `done`.
 enum ChatStream {
-    struct Summary: Encodable {
+    struct Summary: Encodable, JSONWritable {
         var tasksPassed: Int
         var taskCount: Int
         var skills: [Skill]
@@ -23,6 +23,22 @@ enum ChatStream {
             self.taskCount = taskCount
             self.skills = skills.map { Skill(title: $0.title, percent: $0.percent, level: $0.level) }
         }
+
+        /// The JSON `JSONEncoder` gives, written directly (`ChatStreamTests` compares them).
+        func write(to out: inout JSONOutput) {
+            out.object { out in
+                out.member("tasksPassed", tasksPassed)
+                out.member("taskCount", taskCount)
+                out.key("skills")
+                out.array(skills) { out, skill in
+                    out.object { out in
+                        out.member("title", skill.title)
+                        out.member("percent", skill.percent)
+                        out.member("level", skill.level)
+                    }
+                }
+            }
+        }
     }
 
     static func response(_ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary) -> Response {
@@ -32,10 +48,7 @@ enum ChatStream {
             let html = renderer.html(entry, showActions: index == entries.count - 1)
             appendEvent("message", id: String(entry.record.sequence), data: html, to: &body)
         }
-        let encoder = JSONEncoder()
-        if let json = try? encoder.encode(summary) {
-            appendEvent("summary", id: nil, data: String(decoding: json, as: UTF8.self), to: &body)
-        }
+        appendEvent("summary", id: nil, data: summary.jsonString, to: &body)
         appendEvent("done", id: nil, data: "", to: &body)
         // The built-in tutor has every event ready at once: the stream goes out as one body.
         return Response(

@@ -1,4 +1,4 @@
-import CairnCore
+@testable import CairnCore
 import Foundation
 import Testing
 
@@ -18,6 +18,25 @@ struct CoreTests {
     @Test("implausible addresses are refused", arguments: ["", "ada", "ada@", "@example.org", "ada@example", "a b@example.org", "a@b@example.org", "ada@.example.org", "ada@example.org."])
     func invalidAddresses(input: String) {
         #expect(EmailAddress(input) == nil)
+    }
+
+    @Test("random identifiers are version 4 UUIDs in lower case, read back by Foundation, and do not repeat")
+    func randomIdentifiers() throws {
+        var seen = Set<String>()
+        for _ in 0 ..< 10_000 {
+            let id = UserID.random().rawValue
+            let uuid = try #require(UUID(uuidString: id), "\(id) is a UUID")
+            #expect(uuid.uuidString.lowercased() == id)
+            let bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
+            #expect(bytes[6] >> 4 == 4, "version 4")
+            #expect(bytes[8] >> 6 == 0b10, "RFC 4122 variant")
+            seen.insert(id)
+        }
+        #expect(seen.count == 10_000)
+        // Every bit lands where it belongs.
+        #expect(RandomUUID.string(high: 0x0123_4567_89AB_CDEF, low: 0xFEDC_BA98_7654_3210) == "01234567-89ab-4def-bedc-ba9876543210")
+        #expect(RandomUUID.string(high: 0, low: 0) == "00000000-0000-4000-8000-000000000000")
+        #expect(RandomUUID.string(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
     }
 
     @Test("roles are ordered by power")

@@ -1,3 +1,5 @@
+import CairnCore
+import Foundation
 import Testing
 @testable import WebApp
 
@@ -23,5 +25,24 @@ struct ChatStreamTests {
         #expect(HTML.escape("plain text, no markup") == "plain text, no markup")
         #expect(HTML.escape("Ünïcödé <b>日本語</b> 🙂") == "Ünïcödé &lt;b&gt;日本語&lt;/b&gt; 🙂")
         #expect(HTML.escape("") == "")
+    }
+
+    @Test("the summary event's JSON is what JSONEncoder writes for it")
+    func summaryJSON() throws {
+        let summaries = [
+            ChatStream.Summary(tasksPassed: 0, taskCount: 0, skills: []),
+            ChatStream.Summary(tasksPassed: 2, taskCount: 5, skills: [
+                MasteryView(title: "Tokens & \"prediction\" <b>", probability: 0.4234, threshold: 0.95, practised: true),
+                MasteryView(title: "Ünïcödé 日本語", probability: 0.99, threshold: 0.95, practised: true),
+                MasteryView(title: "Not yet", probability: 0.1, threshold: 0.95, practised: false),
+            ]),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        for summary in summaries {
+            let written = try JSONSerialization.jsonObject(with: Data(summary.jsonBytes)) as? NSDictionary
+            let encoded = try JSONSerialization.jsonObject(with: encoder.encode(summary)) as? NSDictionary
+            #expect(written != nil && written == encoded)
+        }
     }
 }
