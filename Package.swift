@@ -140,7 +140,13 @@ let package = Package(
         ),
         // The learning loop's submit in process, without HTTP (scripts/bench-learning); a benchmark, not a test.
         .executableTarget(
-            name: "learning-bench", dependencies: ["AppServices", "Storage", "Curriculum", "CairnCore", "Grading", .product(name: "Logging", package: "swift-log")],
+            name: "learning-bench",
+            dependencies: [
+                "AppServices", "Storage", "Curriculum", "CairnCore", "Grading", "WebApp",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             path: "Benchmarks/Learning", swiftSettings: swiftSettings
         ),
         // Psychometrics speed and recovery (scripts/bench-psychometrics); a benchmark, not a test.

@@ -47,6 +47,12 @@ public struct EmailAddress: Hashable, Sendable, Codable, CustomStringConvertible
         self.value = trimmed
     }
 
+    /// An address as stored: it was checked when the account was made, so it is not
+    /// checked again on every signed-in request.
+    public init(stored value: String) {
+        self.value = value
+    }
+
     public var description: String { value }
 }
 

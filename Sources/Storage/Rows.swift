@@ -35,10 +35,12 @@ struct UserProfileRow: Decodable {
     var created_at: Int64
 
     func domain() throws -> User {
-        guard let address = EmailAddress(email), let role = Role(rawValue: role) else {
-            throw StoreError.unavailable("users row \(id) holds an invalid e-mail or role")
+        guard let role = Role(rawValue: role) else {
+            throw StoreError.unavailable("users row \(id) holds an unknown role '\(role)'")
         }
-        return User(id: UserID(rawValue: id), email: address, displayName: display_name, role: role, createdAt: .init(epochMilliseconds: created_at))
+        // The address was checked when the account was made (every insert goes through EmailAddress).
+        return User(id: UserID(rawValue: id), email: EmailAddress(stored: email), displayName: display_name, role: role,
+                    createdAt: .init(epochMilliseconds: created_at))
     }
 }
 
@@ -47,6 +49,13 @@ struct SessionRow: Codable {
     var user_id: String
     var created_at: Int64
     var expires_at: Int64
+
+    init(id: String, user_id: String, created_at: Int64, expires_at: Int64) {
+        self.id = id
+        self.user_id = user_id
+        self.created_at = created_at
+        self.expires_at = expires_at
+    }
 
     init(_ session: StoredSession) {
         id = session.id.rawValue

@@ -153,9 +153,17 @@ public struct SQLStore: CairnStore {
                 FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = \(bind: id.rawValue)
                 """).first()
             else { return nil }
-            let session = try row.decode(model: SessionRow.self, prefix: "s_").domain()
-            let user = try row.decode(model: UserProfileRow.self, prefix: "u_").domain()
-            return (session, user)
+            // Column by column: SQLKit's model decoding with a prefix cost more than the query.
+            let session = SessionRow(
+                id: try row.decode(column: "s_id", as: String.self), user_id: try row.decode(column: "s_user_id", as: String.self),
+                created_at: try row.decode(column: "s_created_at", as: Int64.self), expires_at: try row.decode(column: "s_expires_at", as: Int64.self)
+            )
+            let user = UserProfileRow(
+                id: try row.decode(column: "u_id", as: String.self), email: try row.decode(column: "u_email", as: String.self),
+                display_name: try row.decode(column: "u_display_name", as: String.self), role: try row.decode(column: "u_role", as: String.self),
+                created_at: try row.decode(column: "u_created_at", as: Int64.self)
+            )
+            return (session.domain(), try user.domain())
         }
     }
 

@@ -226,23 +226,51 @@ struct SessionAuthenticator: AuthenticatorMiddleware {
     let accounts: AccountService
 
     func authenticate(request: Request, context: Context) async throws -> User? {
-        guard let token = request.cookies[SessionCookies.name]?.value, Self.isWellFormed(token) else { return nil }
+        guard let token = Self.sessionToken(in: request.headers) else { return nil }
         return try await accounts.user(forSession: SessionID(rawValue: token))
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
-        do {
-            if let user = try await authenticate(request: request, context: context) {
-                context.identity = user
-                context.sessionID = request.cookies[SessionCookies.name].map { SessionID(rawValue: $0.value) }
+        if let token = Self.sessionToken(in: request.headers) {
+            do {
+                if let user = try await accounts.user(forSession: SessionID(rawValue: token)) {
+                    context.identity = user
+                    context.sessionID = SessionID(rawValue: token)
+                }
+            } catch {
+                // The session store failed: carry on as anonymous; a page that needs the
+                // learner then asks them to log in, and that step reports the outage.
+                context.logger.error("session lookup failed", metadata: ["error": "\(error)"])
             }
-        } catch {
-            // The session store failed: carry on as anonymous; a page that needs the
-            // learner then asks them to log in, and that step reports the outage.
-            context.logger.error("session lookup failed", metadata: ["error": "\(error)"])
         }
         return try await next(request, context)
+    }
+
+    /// The well-formed session token of the request's cookies, found by reading the Cookie
+    /// headers' bytes for `cairn_session=` (parsing every cookie, twice, cost more than
+    /// looking the session up). The first session cookie counts, as in Hummingbird's parser.
+    static func sessionToken(in headers: HTTPFields) -> String? {
+        let name = Array((SessionCookies.name + "=").utf8)
+        for header in headers[values: .cookie] {
+            let bytes = Array(header.utf8)
+            var start = 0
+            while start < bytes.count {
+                // One "name=value" pair, up to the next ';'.
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ";") { end += 1 }
+                var first = start
+                while first < end, bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t") { first += 1 }
+                if end - first >= name.count, bytes[first ..< first + name.count].elementsEqual(name) {
+                    var last = end
+                    while last > first + name.count, bytes[last - 1] == UInt8(ascii: " ") || bytes[last - 1] == UInt8(ascii: "\t") { last -= 1 }
+                    let token = String(decoding: bytes[(first + name.count) ..< last], as: UTF8.self)
+                    return isWellFormed(token) ? token : nil
+                }
+                start = end + 1
+            }
+        }
+        return nil
     }
 
     /// Tokens are 64 hex digits; anything else is not looked up.
