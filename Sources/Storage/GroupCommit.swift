@@ -76,26 +76,26 @@ final class GroupCommit: Sendable {
             let connection = try await writer.acquire()
             defer { writer.release(connection) }
             let db = connection.sql()
-            try await db.raw("BEGIN IMMEDIATE").run()
+            try await db.run(Statement("BEGIN IMMEDIATE"))
             do {
                 if batch.count == 1 {
                     // Alone: its failure is the transaction's, no savepoint needed.
                     try await batch[0](db)
                 } else {
                     for (index, work) in batch.enumerated() {
-                        try await db.raw("SAVEPOINT work").run()
+                        try await db.run(Statement("SAVEPOINT work"))
                         do {
                             try await work(db)
                         } catch {
                             outcomes[index] = .failure(error)
-                            try await db.raw("ROLLBACK TO work").run()
+                            try await db.run(Statement("ROLLBACK TO work"))
                         }
-                        try await db.raw("RELEASE work").run()
+                        try await db.run(Statement("RELEASE work"))
                     }
                 }
-                try await db.raw("COMMIT").run()
+                try await db.run(Statement("COMMIT"))
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                try? await db.run(Statement("ROLLBACK"))
                 throw error
             }
         } catch {

@@ -14,6 +14,17 @@ struct ConversationRow: Codable {
     var created_at: Int64
     var updated_at: Int64
 
+    init(id: String, user_id: String, course_id: String, lesson_id: String, course_version: String, mode: String, created_at: Int64, updated_at: Int64) {
+        self.id = id
+        self.user_id = user_id
+        self.course_id = course_id
+        self.lesson_id = lesson_id
+        self.course_version = course_version
+        self.mode = mode
+        self.created_at = created_at
+        self.updated_at = updated_at
+    }
+
     init(_ conversation: Conversation) {
         id = conversation.id.rawValue
         user_id = conversation.userID.rawValue

@@ -62,21 +62,30 @@ extension SQLStore {
         }
     }
 
+    /// The insert of `count` messages (a chat action adds one to a handful).
+    static func appendMessages(count: Int) -> Statement {
+        if count < appendStatements.count { return appendStatements[count] }
+        return makeAppend(count: count)
+    }
+
+    private static let appendStatements = (0 ..< 9).map(makeAppend)
+
+    private static func makeAppend(count: Int) -> Statement {
+        Statement("INSERT INTO chat_messages (conversation_id, seq, author, kind, step, interaction_id, payload, created_at) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", "))
+    }
+
     public func appendMessages(_ messages: [ChatMessageRecord]) async throws {
         guard !messages.isEmpty else { return }
-        let rows: [SQLQueryString] = messages.map { message in
-            let row = ChatMessageRow(message)
-            return """
-                (\(bind: row.conversation_id), \(bind: row.seq), \(bind: row.author), \(bind: row.kind), \(bind: row.step), \
-                \(bind: row.interaction_id), \(bind: row.payload), \(bind: row.created_at))
-                """
+        var values: [StatementValue] = []
+        values.reserveCapacity(messages.count * 8)
+        for message in messages {
+            values += [
+                .text(message.conversationID.rawValue), .integer(message.sequence), .text(message.author.rawValue), .text(message.kind),
+                .text(message.step), .text(message.interactionID?.rawValue), .text(message.payload), .integer(Int(message.createdAt.epochMilliseconds)),
+            ]
         }
-        try await withDatabase { db in
-            try await db.raw("""
-                INSERT INTO chat_messages (conversation_id, seq, author, kind, step, interaction_id, payload, created_at)
-                VALUES \(rows.joined(separator: ", "))
-                """).run()
-        }
+        try await withDatabase { db in try await db.run(Self.appendMessages(count: messages.count), values) }
     }
 
     public func lastSequence(in conversation: ConversationID) async throws -> Int {
@@ -89,23 +98,30 @@ extension SQLStore {
 
     // MARK: attempts
 
+    static let insertAttempt = Statement("""
+        INSERT INTO attempts (id, user_id, course_id, course_version, lesson_id, interaction_id, context, answer, score, max_score,
+            passed, result, hints_used, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """)
+    static let countAttempt = Statement("""
+        INSERT INTO task_progress (user_id, course_id, interaction_id, attempts, passed, hint_level, updated_at)
+        VALUES (?, ?, ?, 1, ?, 0, ?)
+        ON CONFLICT (user_id, course_id, interaction_id) DO UPDATE SET
+            attempts = task_progress.attempts + 1, passed = task_progress.passed OR excluded.passed, updated_at = excluded.updated_at
+        """)
+
     /// Stores the attempt and counts it in the learner's progress on the task, together.
     public func insertAttempt(_ attempt: AttemptRecord) async throws {
         let row = AttemptRow(attempt)
         try await withTransaction { db in
-            try await db.raw("""
-                INSERT INTO attempts (id, user_id, course_id, course_version, lesson_id, interaction_id, context, answer, score, max_score,
-                    passed, result, hints_used, created_at)
-                VALUES (\(bind: row.id), \(bind: row.user_id), \(bind: row.course_id), \(bind: row.course_version), \(bind: row.lesson_id), \
-                \(bind: row.interaction_id), \(bind: row.context), \(bind: row.answer), \(bind: row.score), \(bind: row.max_score), \
-                \(bind: row.passed), \(bind: row.result), \(bind: row.hints_used), \(bind: row.created_at))
-                """).run()
-            try await db.raw("""
-                INSERT INTO task_progress (user_id, course_id, interaction_id, attempts, passed, hint_level, updated_at)
-                VALUES (\(bind: row.user_id), \(bind: row.course_id), \(bind: row.interaction_id), 1, \(bind: row.passed), 0, \(bind: row.created_at))
-                ON CONFLICT (user_id, course_id, interaction_id) DO UPDATE SET
-                    attempts = task_progress.attempts + 1, passed = task_progress.passed OR excluded.passed, updated_at = excluded.updated_at
-                """).run()
+            try await db.run(Self.insertAttempt, [
+                .text(row.id), .text(row.user_id), .text(row.course_id), .text(row.course_version), .text(row.lesson_id),
+                .text(row.interaction_id), .text(row.context), .text(row.answer), .real(row.score), .real(row.max_score),
+                .bool(row.passed), .text(row.result), .integer(row.hints_used), .integer(Int(row.created_at)),
+            ])
+            try await db.run(Self.countAttempt, [
+                .text(row.user_id), .text(row.course_id), .text(row.interaction_id), .bool(row.passed), .integer(Int(row.created_at)),
+            ])
         }
     }
 
@@ -205,37 +221,46 @@ extension SQLStore {
 
     // MARK: answering
 
+    static let snapshotConversation = Statement("""
+        SELECT id, user_id, course_id, lesson_id, course_version, mode, created_at, updated_at,
+            (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id)
+        FROM conversations WHERE user_id = ? AND course_id = ? AND lesson_id = ?
+        """)
+    static let snapshotProgress = Statement("""
+        SELECT interaction_id, attempts, passed, hint_level FROM task_progress WHERE user_id = ? AND course_id = ?
+        """)
+    static let snapshotMastery = Statement("""
+        SELECT skill_id, probability, observations, updated_at FROM skill_mastery WHERE user_id = ? AND course_id = ?
+        """)
+
     public func chatSnapshot(user: UserID, course: CourseID, lesson: LessonID) async throws -> ChatSnapshot? {
-        // Three reads, not one snapshot: whatever changes between them is caught when the
-        // answer is stored (a message numbered twice, a mastery row moved on) and read again.
-        try await withReader { db in
-            guard let row = try await db.raw("""
-                SELECT conversations.*,
-                    (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
-                FROM conversations
-                WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue) AND lesson_id = \(bind: lesson.rawValue)
-                """).first()
-            else { return nil }
-            let last = try row.decodeNil(column: "last_seq") ? 0 : try row.decode(column: "last_seq", as: Int.self)
-            var snapshot = ChatSnapshot(conversation: try row.decode(model: ConversationRow.self).domain(), lastSequence: last,
-                                        tally: [:], hintLevels: [:], mastery: [:])
-            for row in try await db.raw("""
-                SELECT interaction_id, attempts, passed, hint_level FROM task_progress
-                WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue)
-                """).all() {
-                let interaction = InteractionID(rawValue: try row.decode(column: "interaction_id", as: String.self))
-                let attempts = try row.decode(column: "attempts", as: Int.self)
-                if attempts > 0 { snapshot.tally[interaction] = AttemptTally(attempts: attempts, passed: try row.decode(column: "passed", as: Bool.self)) }
-                let hints = try row.decode(column: "hint_level", as: Int.self)
-                if hints > 0 { snapshot.hintLevels[interaction] = hints }
-            }
-            for row in try await db.raw("""
-                SELECT * FROM skill_mastery WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue)
-                """).all(decoding: SkillMasteryRow.self) {
-                snapshot.mastery[SkillID(rawValue: row.skill_id)] = row.domain()
-            }
-            return snapshot
+        // One read transaction: the three reads see the same moment. Whatever changes after
+        // it is caught when the answer is stored (a message numbered twice, a mastery row
+        // moved on), and the answer is worked out again.
+        try await withReadTransaction { db in try await Self.snapshot(user: user, course: course, lesson: lesson, db: db) }
+    }
+
+    private static func snapshot(user: UserID, course: CourseID, lesson: LessonID, db: any SQLDatabase) async throws -> ChatSnapshot? {
+        let learner: [StatementValue] = [.text(user.rawValue), .text(course.rawValue)]
+        guard let row = try await db.rows(snapshotConversation, learner + [.text(lesson.rawValue)]).first else { return nil }
+        let conversation = try ConversationRow(
+            id: row.string(0), user_id: row.string(1), course_id: row.string(2), lesson_id: row.string(3), course_version: row.string(4),
+            mode: row.string(5), created_at: row.int64(6), updated_at: row.int64(7)
+        ).domain()
+        var snapshot = ChatSnapshot(conversation: conversation, lastSequence: try row.optionalInt(8) ?? 0, tally: [:], hintLevels: [:], mastery: [:])
+        for row in try await db.rows(snapshotProgress, learner) {
+            let interaction = InteractionID(rawValue: try row.string(0))
+            let attempts = try row.int(1)
+            if attempts > 0 { snapshot.tally[interaction] = AttemptTally(attempts: attempts, passed: try row.bool(2)) }
+            let hints = try row.int(3)
+            if hints > 0 { snapshot.hintLevels[interaction] = hints }
         }
+        for row in try await db.rows(snapshotMastery, learner) {
+            let skill = SkillID(rawValue: try row.string(0))
+            snapshot.mastery[skill] = SkillMastery(userID: user, courseID: course, skillID: skill, probability: try row.double(1),
+                                                   observations: try row.int(2), updatedAt: .init(epochMilliseconds: try row.int64(3)))
+        }
+        return snapshot
     }
 
     public func recordAnswer(_ write: AnswerWrite) async throws {
@@ -246,28 +271,30 @@ extension SQLStore {
         }
     }
 
+    static let firstMastery = Statement("""
+        INSERT INTO skill_mastery (user_id, course_id, skill_id, probability, observations, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+        """)
+    static let nextMastery = Statement("""
+        UPDATE skill_mastery SET probability = ?, observations = ?, updated_at = ?
+        WHERE user_id = ? AND course_id = ? AND skill_id = ? AND observations = ?
+        RETURNING skill_id
+        """)
+
     /// Stores new mastery values, each only over the row it was computed from.
     func advanceMastery(_ mastery: [SkillMastery]) async throws {
-        for mastery in mastery {
-            let row = SkillMasteryRow(mastery)
-            try await withDatabase { db in
-                if row.observations <= 1 {
+        guard !mastery.isEmpty else { return }
+        try await withDatabase { db in
+            for mastery in mastery {
+                let key: [StatementValue] = [.text(mastery.userID.rawValue), .text(mastery.courseID.rawValue), .text(mastery.skillID.rawValue)]
+                let updatedAt = StatementValue.integer(Int(mastery.updatedAt.epochMilliseconds))
+                if mastery.observations <= 1 {
                     // The first observation: a row that appeared meanwhile is a key conflict.
-                    try await db.raw("""
-                        INSERT INTO skill_mastery (user_id, course_id, skill_id, probability, observations, updated_at)
-                        VALUES (\(bind: row.user_id), \(bind: row.course_id), \(bind: row.skill_id), \(bind: row.probability), \
-                        \(bind: row.observations), \(bind: row.updated_at))
-                        """).run()
+                    try await db.run(Self.firstMastery, key + [.real(mastery.probability), .integer(mastery.observations), updatedAt])
                 } else {
-                    let updated = try await db.raw("""
-                        UPDATE skill_mastery SET probability = \(bind: row.probability), observations = \(bind: row.observations),
-                            updated_at = \(bind: row.updated_at)
-                        WHERE user_id = \(bind: row.user_id) AND course_id = \(bind: row.course_id) AND skill_id = \(bind: row.skill_id)
-                            AND observations = \(bind: row.observations - 1)
-                        RETURNING skill_id
-                        """).first()
-                    guard updated != nil else {
-                        throw StoreError.conflict("skill_mastery \(row.skill_id) changed since it was read")
+                    let updated = try await db.rows(Self.nextMastery, [.real(mastery.probability), .integer(mastery.observations), updatedAt]
+                        + key + [.integer(mastery.observations - 1)])
+                    guard !updated.isEmpty else {
+                        throw StoreError.conflict("skill_mastery \(mastery.skillID) changed since it was read")
                     }
                 }
             }

@@ -36,6 +36,23 @@ public struct SQLStore: CairnStore {
         }
     }
 
+    /// Runs a read-only `body` on a read connection inside one read transaction, so that all
+    /// its reads see the same moment (inside a transaction already, it joins that one).
+    func withReadTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        if case let .pinned(db) = executor { return try await mapErrors { try await body(db) } }
+        return try await withReader { db in
+            try await db.run(Statement("BEGIN"))
+            do {
+                let result = try await body(db)
+                try await db.run(Statement("COMMIT"))
+                return result
+            } catch {
+                try? await db.run(Statement("ROLLBACK"))
+                throw error
+            }
+        }
+    }
+
     private func borrow<T: Sendable>(from pool: SQLitePool, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
         let connection: SQLiteHandle
         do {
@@ -80,13 +97,13 @@ public struct SQLStore: CairnStore {
         return try await withDatabase { db in
             // IMMEDIATE takes the write lock up front: a second writer (another process) waits
             // for it under busy_timeout instead of failing midway through its transaction.
-            try await db.raw("BEGIN IMMEDIATE").run()
+            try await db.run(Statement("BEGIN IMMEDIATE"))
             do {
                 let result = try await body(db)
-                try await db.raw("COMMIT").run()
+                try await db.run(Statement("COMMIT"))
                 return result
             } catch {
-                try? await db.raw("ROLLBACK").run()
+                try? await db.run(Statement("ROLLBACK"))
                 throw error
             }
         }
@@ -144,25 +161,19 @@ public struct SQLStore: CairnStore {
         }
     }
 
+    static let sessionWithUser = Statement("""
+        SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at,
+            users.id, users.email, users.display_name, users.role, users.created_at
+        FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?
+        """)
+
     public func sessionWithUser(id: SessionID) async throws -> (StoredSession, User)? {
         try await withReader { db in
-            guard let row = try await db.raw("""
-                SELECT sessions.id AS s_id, sessions.user_id AS s_user_id, sessions.created_at AS s_created_at,
-                    sessions.expires_at AS s_expires_at, users.id AS u_id, users.email AS u_email,
-                    users.display_name AS u_display_name, users.role AS u_role, users.created_at AS u_created_at
-                FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = \(bind: id.rawValue)
-                """).first()
-            else { return nil }
-            // Column by column: SQLKit's model decoding with a prefix cost more than the query.
-            let session = SessionRow(
-                id: try row.decode(column: "s_id", as: String.self), user_id: try row.decode(column: "s_user_id", as: String.self),
-                created_at: try row.decode(column: "s_created_at", as: Int64.self), expires_at: try row.decode(column: "s_expires_at", as: Int64.self)
-            )
-            let user = UserProfileRow(
-                id: try row.decode(column: "u_id", as: String.self), email: try row.decode(column: "u_email", as: String.self),
-                display_name: try row.decode(column: "u_display_name", as: String.self), role: try row.decode(column: "u_role", as: String.self),
-                created_at: try row.decode(column: "u_created_at", as: Int64.self)
-            )
+            // A fixed statement read by position: every signed-in request makes this look-up.
+            guard let row = try await db.rows(Self.sessionWithUser, [.text(id.rawValue)]).first else { return nil }
+            let session = SessionRow(id: try row.string(0), user_id: try row.string(1), created_at: try row.int64(2), expires_at: try row.int64(3))
+            let user = UserProfileRow(id: try row.string(4), email: try row.string(5), display_name: try row.string(6), role: try row.string(7),
+                                      created_at: try row.int64(8))
             return (session.domain(), try user.domain())
         }
     }

@@ -1,0 +1,153 @@
+import AppServices
+import SQLKit
+import SQLiteKit
+
+/// A statement of the hot paths (the session look-up of every signed-in request, and what
+/// a chat answer reads and writes): fixed SQL with `?` placeholders, and the values bound
+/// to them.
+///
+/// On SQLite it runs straight from the connection's prepared-statement cache. Through SQLKit,
+/// each call built the query from its interpolated pieces, serialised it, boxed every bound
+/// value and decoded each row through `Decodable`: together as much time as SQLite took to
+/// run the statement (`learning-bench`). Any other database gets the same statement through
+/// SQLKit, with its own placeholders, so the SQL stays portable.
+struct Statement: Sendable {
+    let sql: String
+
+    init(_ sql: String) {
+        self.sql = sql
+    }
+
+    /// The statement as an SQLKit expression: each `?` becomes a bound value.
+    func expression(_ values: [StatementValue]) -> SQLQueryString {
+        let parts = sql.split(separator: "?", omittingEmptySubsequences: false)
+        precondition(parts.count == values.count + 1, "\(values.count) values for \(parts.count - 1) placeholders in \(sql)")
+        var query = SQLQueryString(String(parts[0]))
+        for (value, part) in zip(values, parts.dropFirst()) {
+            query.appendInterpolation(bind: value.encodable)
+            query.appendLiteral(String(part))
+        }
+        return query
+    }
+}
+
+/// A value bound to a statement: the column types Cairn stores.
+enum StatementValue: Sendable {
+    case text(String)
+    case integer(Int)
+    case real(Double)
+    case null
+
+    static func bool(_ value: Bool) -> Self { .integer(value ? 1 : 0) }
+    static func text(_ value: String?) -> Self { value.map(Self.text) ?? .null }
+
+    var sqlite: SQLiteData {
+        switch self {
+        case let .text(text): .text(text)
+        case let .integer(number): .integer(number)
+        case let .real(number): .float(number)
+        case .null: .null
+        }
+    }
+
+    var encodable: any Encodable & Sendable {
+        switch self {
+        case let .text(text): text
+        case let .integer(number): number
+        case let .real(number): number
+        case .null: String?.none
+        }
+    }
+}
+
+/// One row a statement returned, read by column position (the order of the SELECT list).
+struct StatementRow {
+    private enum Storage {
+        case sqlite([SQLiteData])
+        case other(any SQLRow)
+    }
+
+    private let storage: Storage
+
+    init(sqlite values: [SQLiteData]) { storage = .sqlite(values) }
+    init(_ row: any SQLRow) { storage = .other(row) }
+
+    func string(_ column: Int) throws -> String {
+        switch storage {
+        case let .sqlite(values):
+            guard case let .text(text) = values[column] else { throw Self.mismatch(column, values[column], "text") }
+            return text
+        case let .other(row): return try row.decode(column: row.allColumns[column], as: String.self)
+        }
+    }
+
+    func optionalString(_ column: Int) throws -> String? {
+        switch storage {
+        case let .sqlite(values):
+            if case .null = values[column] { return nil }
+            return try string(column)
+        case let .other(row): return try row.decode(column: row.allColumns[column], as: String?.self)
+        }
+    }
+
+    func int(_ column: Int) throws -> Int {
+        switch storage {
+        case let .sqlite(values):
+            guard case let .integer(number) = values[column] else { throw Self.mismatch(column, values[column], "an integer") }
+            return number
+        case let .other(row): return try row.decode(column: row.allColumns[column], as: Int.self)
+        }
+    }
+
+    func optionalInt(_ column: Int) throws -> Int? {
+        switch storage {
+        case let .sqlite(values):
+            if case .null = values[column] { return nil }
+            return try int(column)
+        case let .other(row): return try row.decode(column: row.allColumns[column], as: Int?.self)
+        }
+    }
+
+    func int64(_ column: Int) throws -> Int64 { Int64(try int(column)) }
+
+    func bool(_ column: Int) throws -> Bool {
+        switch storage {
+        case .sqlite: return try int(column) != 0
+        case let .other(row): return try row.decode(column: row.allColumns[column], as: Bool.self)
+        }
+    }
+
+    func double(_ column: Int) throws -> Double {
+        switch storage {
+        case let .sqlite(values):
+            switch values[column] {
+            case let .float(number): return number
+            case let .integer(number): return Double(number)
+            default: throw Self.mismatch(column, values[column], "a number")
+            }
+        case let .other(row): return try row.decode(column: row.allColumns[column], as: Double.self)
+        }
+    }
+
+    private static func mismatch(_ column: Int, _ value: SQLiteData, _ expected: String) -> StoreError {
+        StoreError.unavailable("column \(column) holds \(value), not \(expected)")
+    }
+}
+
+extension SQLDatabase {
+    /// Runs the statement and returns its rows.
+    @discardableResult
+    func rows(_ statement: Statement, _ values: [StatementValue] = []) async throws -> [StatementRow] {
+        if let sqlite = self as? SQLiteHandleDatabase {
+            var rows: [StatementRow] = []
+            try sqlite.handle.execute(statement.sql, values.map(\.sqlite)) { rows.append(StatementRow(sqlite: $0.values)) }
+            return rows
+        }
+        return try await raw(statement.expression(values)).all().map(StatementRow.init)
+    }
+
+    /// Runs the statement for its effect.
+    func run(_ statement: Statement, _ values: [StatementValue] = []) async throws {
+        try await rows(statement, values)
+    }
+}

@@ -1,0 +1,87 @@
+import AppServices
+import CairnCore
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+import SQLiteKit
+@testable import Storage
+import Testing
+
+/// A dialect with numbered placeholders, as PostgreSQL writes them.
+private struct NumberedDialect: SQLDialect {
+    var name: String { "numbered" }
+    var identifierQuote: any SQLExpression { SQLRaw("\"") }
+    var literalStringQuote: any SQLExpression { SQLRaw("'") }
+    var supportsAutoIncrement: Bool { false }
+    var autoIncrementClause: any SQLExpression { SQLRaw("") }
+    func bindPlaceholder(at position: Int) -> any SQLExpression { SQLRaw("$\(position)") }
+    func literalBoolean(_ value: Bool) -> any SQLExpression { SQLRaw(value ? "TRUE" : "FALSE") }
+}
+
+/// SQLite through SQLKit alone: the same connection, but not recognisable as one, so
+/// statements take the path every other database takes.
+private struct ThroughSQLKit: SQLDatabase {
+    let inner: any SQLDatabase
+    var logger: Logger { inner.logger }
+    var eventLoop: any EventLoop { inner.eventLoop }
+    var dialect: any SQLDialect { inner.dialect }
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        inner.execute(sql: query, onRow)
+    }
+}
+
+@Suite("Fixed statements")
+struct StatementTests {
+    @Test("a statement's placeholders become the dialect's, with the values bound in order")
+    func expression() {
+        let statement = Statement("SELECT a FROM t WHERE b = ? AND c = ? OR d = ?")
+        let database = ThroughSQLKitDialect(dialect: NumberedDialect())
+        var serializer = SQLSerializer(database: database)
+        statement.expression([.text("x"), .integer(2), .null]).serialize(to: &serializer)
+        #expect(serializer.sql == "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $3")
+        #expect(serializer.binds.count == 3)
+        #expect(serializer.binds[0] as? String == "x")
+        #expect(serializer.binds[1] as? Int == 2)
+        #expect((serializer.binds[2] as? String?) == .some(nil))
+    }
+
+    @Test("rows read the same on SQLite directly and through SQLKit", arguments: [false, true])
+    func sameRows(throughSQLKit: Bool) async throws {
+        try await Backend.sqlite.withStore { store, _ in
+            let user = makeUser("statement@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let session = StoredSession(id: SessionID(rawValue: String(repeating: "a", count: 64)), userID: user.id, createdAt: t0, expiresAt: t0 + 3_600)
+            try await store.insertSession(session)
+            try await store.withDatabase { raw in
+                let db: any SQLDatabase = throughSQLKit ? ThroughSQLKit(inner: raw) : raw
+                let rows = try await db.rows(SQLStore.sessionWithUser, [.text(session.id.rawValue)])
+                #expect(rows.count == 1)
+                let row = try #require(rows.first)
+                #expect(try row.string(0) == session.id.rawValue)
+                #expect(try row.string(5) == "statement@example.org")
+                #expect(try row.int64(3) == session.expiresAt.epochMilliseconds)
+                let typed = try await db.rows(Statement("SELECT ? AS t, ? AS i, ? AS r, ? AS n, 1 = 1 AS b"),
+                                              [.text("ü"), .integer(-7), .real(0.25), .null])
+                let first = try #require(typed.first)
+                #expect(try first.string(0) == "ü")
+                #expect(try first.int(1) == -7)
+                #expect(try first.double(2) == 0.25)
+                #expect(try first.optionalString(3) == nil)
+                #expect(try first.optionalInt(3) == nil)
+                #expect(try first.bool(4))
+                #expect(try await db.rows(SQLStore.sessionWithUser, [.text("missing")]).isEmpty)
+            }
+        }
+    }
+}
+
+/// Only a dialect, for serialising.
+private struct ThroughSQLKitDialect: SQLDatabase {
+    let dialect: any SQLDialect
+    var logger: Logger { Logger(label: "serialise") }
+    var eventLoop: any EventLoop { fatalError("serialising only") }
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        fatalError("serialising only")
+    }
+}
