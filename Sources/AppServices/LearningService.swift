@@ -180,16 +180,14 @@ public struct LearningService: Sendable {
         case let .answer(id, _), let .hint(id), let .showText(id), let .practise(id): try Self.task(id.rawValue, in: lesson)
         default: nil
         }
-        // Grade before opening the transaction: grading is pure and a bad answer writes nothing.
-        var result: GradeResult?
         if case let .answer(_, answer) = action, let interaction {
+            // Grading is pure: a bad answer is refused before anything is read or written.
+            let result: GradeResult
             do {
                 result = try grader.grade(interaction, answer: answer)
             } catch {
                 throw AppError.invalidField(field: "answer", message: error.description.prefix(1).uppercased() + error.description.dropFirst() + ".")
             }
-        }
-        if case let .answer(_, answer) = action, let interaction, let result {
             return try await self.answer(answer, result: result, to: interaction, lesson: lesson, course: course, user: user)
         }
 
