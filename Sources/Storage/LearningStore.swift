@@ -117,10 +117,10 @@ extension SQLStore {
             try await db.run(Self.insertAttempt, [
                 .text(row.id), .text(row.user_id), .text(row.course_id), .text(row.course_version), .text(row.lesson_id),
                 .text(row.interaction_id), .text(row.context), .text(row.answer), .real(row.score), .real(row.max_score),
-                .bool(row.passed), .text(row.result), .integer(row.hints_used), .integer(Int(row.created_at)),
+                .boolean(row.passed), .text(row.result), .integer(row.hints_used), .integer(Int(row.created_at)),
             ])
             try await db.run(Self.countAttempt, [
-                .text(row.user_id), .text(row.course_id), .text(row.interaction_id), .bool(row.passed), .integer(Int(row.created_at)),
+                .text(row.user_id), .text(row.course_id), .text(row.interaction_id), .boolean(row.passed), .integer(Int(row.created_at)),
             ])
         }
     }

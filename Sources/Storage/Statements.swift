@@ -36,9 +36,10 @@ enum StatementValue: Sendable {
     case text(String)
     case integer(Int)
     case real(Double)
+    /// A flag: 1 or 0 on SQLite, a boolean where the database has them (PostgreSQL).
+    case boolean(Bool)
     case null
 
-    static func bool(_ value: Bool) -> Self { .integer(value ? 1 : 0) }
     static func text(_ value: String?) -> Self { value.map(Self.text) ?? .null }
 
     var sqlite: SQLiteData {
@@ -46,6 +47,7 @@ enum StatementValue: Sendable {
         case let .text(text): .text(text)
         case let .integer(number): .integer(number)
         case let .real(number): .float(number)
+        case let .boolean(flag): .integer(flag ? 1 : 0)
         case .null: .null
         }
     }
@@ -55,6 +57,7 @@ enum StatementValue: Sendable {
         case let .text(text): text
         case let .integer(number): number
         case let .real(number): number
+        case let .boolean(flag): flag
         case .null: String?.none
         }
     }

@@ -35,15 +35,18 @@ private struct ThroughSQLKit: SQLDatabase {
 struct StatementTests {
     @Test("a statement's placeholders become the dialect's, with the values bound in order")
     func expression() {
-        let statement = Statement("SELECT a FROM t WHERE b = ? AND c = ? OR d = ?")
+        let statement = Statement("SELECT a FROM t WHERE b = ? AND c = ? OR d = ? OR e = ? OR f = ?")
         let database = ThroughSQLKitDialect(dialect: NumberedDialect())
         var serializer = SQLSerializer(database: database)
-        statement.expression([.text("x"), .integer(2), .null]).serialize(to: &serializer)
-        #expect(serializer.sql == "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $3")
-        #expect(serializer.binds.count == 3)
+        statement.expression([.text("x"), .integer(2), .null, .boolean(true), .real(0.5)]).serialize(to: &serializer)
+        #expect(serializer.sql == "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $3 OR e = $4 OR f = $5")
+        #expect(serializer.binds.count == 5)
         #expect(serializer.binds[0] as? String == "x")
         #expect(serializer.binds[1] as? Int == 2)
         #expect((serializer.binds[2] as? String?) == .some(nil))
+        // A flag stays a boolean for databases that have them.
+        #expect(serializer.binds[3] as? Bool == true)
+        #expect(serializer.binds[4] as? Double == 0.5)
     }
 
     @Test("rows read the same on SQLite directly and through SQLKit", arguments: [false, true])
@@ -61,8 +64,8 @@ struct StatementTests {
                 #expect(try row.string(0) == session.id.rawValue)
                 #expect(try row.string(5) == "statement@example.org")
                 #expect(try row.int64(3) == session.expiresAt.epochMilliseconds)
-                let typed = try await db.rows(Statement("SELECT ? AS t, ? AS i, ? AS r, ? AS n, 1 = 1 AS b"),
-                                              [.text("ü"), .integer(-7), .real(0.25), .null])
+                let typed = try await db.rows(Statement("SELECT ? AS t, ? AS i, ? AS r, ? AS n, 1 = 1 AS b, ? AS f"),
+                                              [.text("ü"), .integer(-7), .real(0.25), .null, .boolean(false)])
                 let first = try #require(typed.first)
                 #expect(try first.string(0) == "ü")
                 #expect(try first.int(1) == -7)
@@ -70,6 +73,7 @@ struct StatementTests {
                 #expect(try first.optionalString(3) == nil)
                 #expect(try first.optionalInt(3) == nil)
                 #expect(try first.bool(4))
+                #expect(try first.bool(5) == false)
                 #expect(try await db.rows(SQLStore.sessionWithUser, [.text("missing")]).isEmpty)
             }
         }
