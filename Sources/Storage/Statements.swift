@@ -10,7 +10,8 @@ import SQLiteKit
 /// each call built the query from its interpolated pieces, serialised it, boxed every bound
 /// value and decoded each row through `Decodable`: together as much time as SQLite took to
 /// run the statement (`learning-bench`). Any other database gets the same statement through
-/// SQLKit, with its own placeholders, so the SQL stays portable.
+/// SQLKit, with its own placeholders, so the SQL stays portable. Every `?` in the text is a
+/// placeholder: write none inside string literals.
 struct Statement: Sendable {
     let sql: String
 
