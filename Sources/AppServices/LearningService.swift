@@ -333,7 +333,7 @@ public struct LearningService: Sendable {
         let previous = snapshot.tally[interaction.id]?.attempts ?? 0
         let hints = snapshot.hintLevels[interaction.id] ?? 0
         let attempt = AttemptRecord(
-            id: .random(), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
+            id: AttemptID(rawValue: RandomUUID.timeOrdered(at: now)), userID: user, courseID: course.id, courseVersion: course.version, lessonID: lesson.id,
             interactionID: interaction.id, context: .practice, answer: answer.jsonString, score: result.score,
             maxScore: result.maxScore, passed: result.passed, result: result.jsonString, hintsUsed: hints, createdAt: now
         )

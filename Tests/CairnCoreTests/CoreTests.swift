@@ -39,6 +39,24 @@ struct CoreTests {
         #expect(RandomUUID.string(high: .max, low: .max) == "ffffffff-ffff-4fff-bfff-ffffffffffff")
     }
 
+    @Test("time-ordered identifiers are version 7 UUIDs that sort by their time")
+    func timeOrderedIdentifiers() throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000.123)
+        var previous = ""
+        for step in 0 ..< 1_000 {
+            let id = RandomUUID.timeOrdered(at: start + Double(step) / 1_000)
+            let uuid = try #require(UUID(uuidString: id))
+            #expect(uuid.uuidString.lowercased() == id)
+            let bytes = withUnsafeBytes(of: uuid.uuid) { Array($0) }
+            #expect(bytes[6] >> 4 == 7, "version 7")
+            #expect(bytes[8] >> 6 == 0b10, "RFC 4122 variant")
+            let milliseconds = bytes[0 ..< 6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            #expect(milliseconds == UInt64(1_800_000_000_123 + step))
+            #expect(id > previous, "a later id sorts after an earlier one")
+            previous = id
+        }
+    }
+
     @Test("roles are ordered by power")
     func roleOrder() {
         #expect(Role.learner < Role.author)
