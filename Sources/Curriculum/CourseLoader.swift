@@ -602,6 +602,11 @@ private final class CourseReader {
             if !skills.contains(skill) {
                 fields.error(key, "\(fields.what) names skill '\(name)', which course.yaml does not define")
             }
+            if result.contains(skill) {
+                // One answer is one observation of a skill; counting it twice would trace it twice.
+                fields.error(key, "\(fields.what) names skill '\(name)' twice; list each skill once")
+                continue
+            }
             result.append(skill)
         }
         return result

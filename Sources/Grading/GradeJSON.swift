@@ -72,7 +72,8 @@ extension Answer: JSONWritable {
             case let .matches(pairs):
                 out.key("matches")
                 out.object { out in
-                    for (left, right) in pairs.sorted(by: { $0.key < $1.key }) { out.member(left, right) }
+                    // In the order of their UTF-8 bytes, as JSONEncoder sorts keys.
+                    for (left, right) in pairs.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) { out.member(left, right) }
                 }
             case let .text(value): out.member("text", value)
             case let .spans(spans): out.member("spans", spans)

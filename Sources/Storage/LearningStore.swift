@@ -223,7 +223,7 @@ extension SQLStore {
 
     static let snapshotConversation = Statement("""
         SELECT id, user_id, course_id, lesson_id, course_version, mode, created_at, updated_at,
-            (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id)
+            (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
         FROM conversations WHERE user_id = ? AND course_id = ? AND lesson_id = ?
         """)
     static let snapshotProgress = Statement("""

@@ -38,6 +38,7 @@ public struct SQLStore: CairnStore {
 
     /// Runs a read-only `body` on a read connection inside one read transaction, so that all
     /// its reads see the same moment (inside a transaction already, it joins that one).
+    /// SQLite's read transactions are snapshots; PostgreSQL will need REPEATABLE READ here.
     func withReadTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         if case let .pinned(db) = executor { return try await mapErrors { try await body(db) } }
         return try await withReader { db in
@@ -79,10 +80,29 @@ public struct SQLStore: CairnStore {
     /// transaction already, it joins that one.
     func withSharedTransaction(_ body: @escaping @Sendable (SQLStore) async throws -> Void) async throws {
         switch executor {
-        case .pinned: try await body(self)
+        case let .pinned(db):
+            // Inside the caller's transaction: a savepoint keeps the body all or nothing
+            // even if the caller goes on after it fails.
+            try await mapErrors { try await db.run(Statement("SAVEPOINT shared")) }
+            do {
+                try await body(self)
+            } catch {
+                try? await db.run(Statement("ROLLBACK TO shared"))
+                try? await db.run(Statement("RELEASE shared"))
+                throw error
+            }
+            try await mapErrors { try await db.run(Statement("RELEASE shared")) }
         case let .pools(_, _, batch):
             let logger = logger
-            try await batch.run { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+            // The batch's own failures (no connection, a busy lock, a failed commit) are
+            // reported as store errors, like those of the body.
+            try await mapErrors {
+                do {
+                    try await batch.run { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+                } catch is SQLitePoolError {
+                    throw StoreError.unavailable("no database connection: the database is closed")
+                }
+            }
         }
     }
 
@@ -162,8 +182,9 @@ public struct SQLStore: CairnStore {
     }
 
     static let sessionWithUser = Statement("""
-        SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at,
-            users.id, users.email, users.display_name, users.role, users.created_at
+        SELECT sessions.id AS s_id, sessions.user_id AS s_user_id, sessions.created_at AS s_created_at,
+            sessions.expires_at AS s_expires_at, users.id AS u_id, users.email AS u_email, users.display_name AS u_display_name,
+            users.role AS u_role, users.created_at AS u_created_at
         FROM sessions JOIN users ON users.id = sessions.user_id WHERE sessions.id = ?
         """)
 

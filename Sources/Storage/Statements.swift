@@ -65,6 +65,8 @@ enum StatementValue: Sendable {
 }
 
 /// One row a statement returned, read by column position (the order of the SELECT list).
+/// Through SQLKit a position is read by its column's name, so a statement gives each
+/// column a distinct name (alias the repeats).
 struct StatementRow {
     private enum Storage {
         case sqlite([SQLiteData])

@@ -91,6 +91,8 @@ struct ValidatorTests {
               lineText: "skills: [practise]", message: "names skill 'practise', which course.yaml does not define"),
         .init(description: "dangling skill reference in an interaction", file: "lessons/first-lesson.md", old: "skill: basics", new: "skill: basic",
               lineText: "skill: basic", message: "check 'first-check' names skill 'basic'"),
+        .init(description: "skill named twice by an interaction", file: "lessons/first-lesson.md", old: "skill: basics", new: "skills: [basics, basics]",
+              lineText: "skills: [basics, basics]", message: "check 'first-check' names skill 'basics' twice; list each skill once"),
         .init(description: "dangling lesson reference in a module", file: "course.yaml", old: "[first-lesson, second-lesson]", new: "[first-lesson, second-lesson, third-lesson]",
               lineText: "lessons: [first-lesson, second-lesson, third-lesson]", message: "lists lesson 'third-lesson', but there is no lessons/third-lesson.md"),
         .init(description: "answer naming no option", file: "lessons/first-lesson.md", old: "answer: b", new: "answer: c",

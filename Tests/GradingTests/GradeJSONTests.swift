@@ -35,6 +35,8 @@ struct GradeJSONTests {
     static let answers: [Answer] = [
         .choice("a"), .choices([]), .choices(["b", "a"]), .number("£3.40"), .order(["c", "a", "b"]),
         .matches([:]), .matches(["zeta": "1", "alpha": "2", "Beta": "3"]),
+        // Sorted as JSONEncoder sorts: by UTF-8 bytes, not by Swift's comparison of characters.
+        .matches(["e\u{301}x": "1", "\u{e9}a": "2", "f": "3"]),
         .text(""), .text("Summarise this for a \"busy\" manager:\n\t<script>x</script> 日本語"),
         .spans([]), .spans([CharacterSpan(start: 0, end: 4), CharacterSpan(start: 10, end: 12)]),
     ]

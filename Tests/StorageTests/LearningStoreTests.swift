@@ -582,4 +582,23 @@ struct LearningStoreTests {
             }
         }
     }
+
+    @Test("an answer that cannot reach the database fails as a store error, not a driver's")
+    func answerWithoutDatabase() async throws {
+        let (database, _) = try await Backend.sqlite.open()
+        try await database.migrate()
+        let store = database.store
+        let user = makeUser("closed@example.org")
+        try await store.insertUser(user, passwordHash: "h")
+        let opened = try await store.openConversation(conversation(for: user.id))
+        await database.shutdown()
+        let write = AnswerWrite(attempt: attempt(user.id, firstCheck, passed: true, at: atMillis1),
+                                messages: [message(opened.id, 1)], mastery: [])
+        await #expect {
+            try await store.recordAnswer(write)
+        } throws: { error in
+            if case StoreError.unavailable = error { return true }
+            return false
+        }
+    }
 }

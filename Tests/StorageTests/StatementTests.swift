@@ -61,9 +61,16 @@ struct StatementTests {
                 let rows = try await db.rows(SQLStore.sessionWithUser, [.text(session.id.rawValue)])
                 #expect(rows.count == 1)
                 let row = try #require(rows.first)
+                // Every column, in the order of the SELECT list, on both paths.
                 #expect(try row.string(0) == session.id.rawValue)
-                #expect(try row.string(5) == "statement@example.org")
+                #expect(try row.string(1) == user.id.rawValue)
+                #expect(try row.int64(2) == session.createdAt.epochMilliseconds)
                 #expect(try row.int64(3) == session.expiresAt.epochMilliseconds)
+                #expect(try row.string(4) == user.id.rawValue)
+                #expect(try row.string(5) == "statement@example.org")
+                #expect(try row.string(6) == user.displayName)
+                #expect(try row.string(7) == user.role.rawValue)
+                #expect(try row.int64(8) == user.createdAt.epochMilliseconds)
                 let typed = try await db.rows(Statement("SELECT ? AS t, ? AS i, ? AS r, ? AS n, 1 = 1 AS b, ? AS f"),
                                               [.text("ü"), .integer(-7), .real(0.25), .null, .boolean(false)])
                 let first = try #require(typed.first)
