@@ -76,27 +76,22 @@ final class GroupCommit: Sendable {
             let connection = try await writer.acquire()
             defer { writer.release(connection) }
             let db = connection.sql()
-            try await db.run(Statement("BEGIN IMMEDIATE"))
-            do {
+            try await db.inTransaction(beginning: .beginImmediate) {
                 if batch.count == 1 {
                     // Alone: its failure is the transaction's, no savepoint needed.
                     try await batch[0](db)
-                } else {
-                    for (index, work) in batch.enumerated() {
-                        try await db.run(Statement("SAVEPOINT work"))
-                        do {
-                            try await work(db)
-                        } catch {
-                            outcomes[index] = .failure(error)
-                            try await db.run(Statement("ROLLBACK TO work"))
-                        }
-                        try await db.run(Statement("RELEASE work"))
-                    }
+                    return
                 }
-                try await db.run(Statement("COMMIT"))
-            } catch {
-                try? await db.run(Statement("ROLLBACK"))
-                throw error
+                for (index, work) in batch.enumerated() {
+                    try await db.run(Statement("SAVEPOINT work"))
+                    do {
+                        try await work(db)
+                    } catch {
+                        outcomes[index] = .failure(error)
+                        try await db.run(Statement("ROLLBACK TO work"))
+                    }
+                    try await db.run(Statement("RELEASE work"))
+                }
             }
         } catch {
             // Nothing was committed: every piece of work fails, with its own error if it had one.

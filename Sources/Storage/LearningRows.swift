@@ -134,7 +134,8 @@ struct HintRequestRow: Codable {
     var created_at: Int64
 }
 
-struct SkillMasteryRow: Codable {
+/// A mastery row as written (it is read back by `SQLStore.mastery`, column by column).
+struct SkillMasteryRow {
     var user_id: String
     var course_id: String
     var skill_id: String
@@ -149,12 +150,5 @@ struct SkillMasteryRow: Codable {
         probability = mastery.probability
         observations = mastery.observations
         updated_at = mastery.updatedAt.epochMilliseconds
-    }
-
-    func domain() -> SkillMastery {
-        SkillMastery(
-            userID: UserID(rawValue: user_id), courseID: CourseID(rawValue: course_id), skillID: SkillID(rawValue: skill_id),
-            probability: probability, observations: observations, updatedAt: .init(epochMilliseconds: updated_at)
-        )
     }
 }

@@ -3,11 +3,11 @@ import CairnCore
 import Foundation
 import SQLKit
 
-// The statements every chat action runs (looking up the conversation, the tally, the hint
-// level and mastery; storing the attempt, the messages and mastery) are written as SQLKit
-// query strings rather than built: a builder re-serialises its whole expression tree on
-// each call, which cost a fifth of a graded submission's time. The SQL is plain and
-// portable (lower-case names, no quoting needed) and binds stay placeholders of the dialect.
+// The statements every chat action runs are written out rather than built: a builder
+// re-serialises its whole expression tree on each call, which cost a fifth of a graded
+// submission's time. What an answer reads and writes are fixed `Statement`s (Statements.swift);
+// the rest are SQLKit query strings. The SQL is plain and portable (lower-case names, no
+// quoting needed) and binds stay placeholders of the dialect.
 extension SQLStore {
     // MARK: conversations
 
@@ -34,17 +34,25 @@ extension SQLStore {
     }
 
     public func conversationWithLastSequence(user: UserID, course: CourseID, lesson: LessonID) async throws -> (Conversation, Int)? {
-        try await withReader { db in
-            guard let row = try await db.raw("""
-                SELECT conversations.*,
-                    (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
-                FROM conversations
-                WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue) AND lesson_id = \(bind: lesson.rawValue)
-                """).first()
-            else { return nil }
-            let last = try row.decodeNil(column: "last_seq") ? 0 : try row.decode(column: "last_seq", as: Int.self)
-            return (try row.decode(model: ConversationRow.self).domain(), last)
-        }
+        try await withReader { db in try await Self.conversationWithLastSequence(user: user, course: course, lesson: lesson, db: db) }
+    }
+
+    static let conversationWithLastSequence = Statement("""
+        SELECT id, user_id, course_id, lesson_id, course_version, mode, created_at, updated_at,
+            (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
+        FROM conversations WHERE user_id = ? AND course_id = ? AND lesson_id = ?
+        """)
+
+    /// The conversation with the sequence number of its last message (0 when it has none).
+    static func conversationWithLastSequence(user: UserID, course: CourseID, lesson: LessonID,
+                                             db: any SQLDatabase) async throws -> (Conversation, Int)? {
+        let values: [StatementValue] = [.text(user.rawValue), .text(course.rawValue), .text(lesson.rawValue)]
+        guard let row = try await db.rows(conversationWithLastSequence, values).first else { return nil }
+        let conversation = try ConversationRow(
+            id: row.string(0), user_id: row.string(1), course_id: row.string(2), lesson_id: row.string(3), course_version: row.string(4),
+            mode: row.string(5), created_at: row.int64(6), updated_at: row.int64(7)
+        ).domain()
+        return (conversation, try row.optional(8, row.int) ?? 0)
     }
 
     public func setMode(_ mode: LearningMode, of conversation: ConversationID, at date: Date) async throws {
@@ -193,10 +201,17 @@ extension SQLStore {
     // MARK: mastery
 
     public func mastery(user: UserID, course: CourseID) async throws -> [SkillMastery] {
-        try await withReader { db in
-            try await db.raw("""
-                SELECT * FROM skill_mastery WHERE user_id = \(bind: user.rawValue) AND course_id = \(bind: course.rawValue) ORDER BY skill_id
-                """).all(decoding: SkillMasteryRow.self).map { $0.domain() }
+        try await withReader { db in try await Self.mastery(user: user, course: course, db: db) }
+    }
+
+    static let mastery = Statement("""
+        SELECT skill_id, probability, observations, updated_at FROM skill_mastery WHERE user_id = ? AND course_id = ? ORDER BY skill_id
+        """)
+
+    static func mastery(user: UserID, course: CourseID, db: any SQLDatabase) async throws -> [SkillMastery] {
+        try await db.rows(mastery, [.text(user.rawValue), .text(course.rawValue)]).map { row in
+            SkillMastery(userID: user, courseID: course, skillID: SkillID(rawValue: try row.string(0)), probability: try row.double(1),
+                         observations: try row.int(2), updatedAt: .init(epochMilliseconds: try row.int64(3)))
         }
     }
 
@@ -221,16 +236,8 @@ extension SQLStore {
 
     // MARK: answering
 
-    static let snapshotConversation = Statement("""
-        SELECT id, user_id, course_id, lesson_id, course_version, mode, created_at, updated_at,
-            (SELECT MAX(seq) FROM chat_messages WHERE chat_messages.conversation_id = conversations.id) AS last_seq
-        FROM conversations WHERE user_id = ? AND course_id = ? AND lesson_id = ?
-        """)
     static let snapshotProgress = Statement("""
         SELECT interaction_id, attempts, passed, hint_level FROM task_progress WHERE user_id = ? AND course_id = ?
-        """)
-    static let snapshotMastery = Statement("""
-        SELECT skill_id, probability, observations, updated_at FROM skill_mastery WHERE user_id = ? AND course_id = ?
         """)
 
     public func chatSnapshot(user: UserID, course: CourseID, lesson: LessonID) async throws -> ChatSnapshot? {
@@ -241,25 +248,16 @@ extension SQLStore {
     }
 
     private static func snapshot(user: UserID, course: CourseID, lesson: LessonID, db: any SQLDatabase) async throws -> ChatSnapshot? {
-        let learner: [StatementValue] = [.text(user.rawValue), .text(course.rawValue)]
-        guard let row = try await db.rows(snapshotConversation, learner + [.text(lesson.rawValue)]).first else { return nil }
-        let conversation = try ConversationRow(
-            id: row.string(0), user_id: row.string(1), course_id: row.string(2), lesson_id: row.string(3), course_version: row.string(4),
-            mode: row.string(5), created_at: row.int64(6), updated_at: row.int64(7)
-        ).domain()
-        var snapshot = ChatSnapshot(conversation: conversation, lastSequence: try row.optionalInt(8) ?? 0, tally: [:], hintLevels: [:], mastery: [:])
-        for row in try await db.rows(snapshotProgress, learner) {
+        guard let (conversation, last) = try await conversationWithLastSequence(user: user, course: course, lesson: lesson, db: db) else { return nil }
+        var snapshot = ChatSnapshot(conversation: conversation, lastSequence: last, tally: [:], hintLevels: [:], mastery: [:])
+        for row in try await db.rows(snapshotProgress, [.text(user.rawValue), .text(course.rawValue)]) {
             let interaction = InteractionID(rawValue: try row.string(0))
             let attempts = try row.int(1)
             if attempts > 0 { snapshot.tally[interaction] = AttemptTally(attempts: attempts, passed: try row.bool(2)) }
             let hints = try row.int(3)
             if hints > 0 { snapshot.hintLevels[interaction] = hints }
         }
-        for row in try await db.rows(snapshotMastery, learner) {
-            let skill = SkillID(rawValue: try row.string(0))
-            snapshot.mastery[skill] = SkillMastery(userID: user, courseID: course, skillID: skill, probability: try row.double(1),
-                                                   observations: try row.int(2), updatedAt: .init(epochMilliseconds: try row.int64(3)))
-        }
+        for mastery in try await mastery(user: user, course: course, db: db) { snapshot.mastery[mastery.skillID] = mastery }
         return snapshot
     }
 

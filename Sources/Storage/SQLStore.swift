@@ -41,17 +41,7 @@ public struct SQLStore: CairnStore {
     /// SQLite's read transactions are snapshots; PostgreSQL will need REPEATABLE READ here.
     func withReadTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         if case let .pinned(db) = executor { return try await mapErrors { try await body(db) } }
-        return try await withReader { db in
-            try await db.run(Statement("BEGIN"))
-            do {
-                let result = try await body(db)
-                try await db.run(Statement("COMMIT"))
-                return result
-            } catch {
-                try? await db.run(Statement("ROLLBACK"))
-                throw error
-            }
-        }
+        return try await withReader { db in try await db.inTransaction(beginning: .begin) { try await body(db) } }
     }
 
     private func borrow<T: Sendable>(from pool: SQLitePool, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
@@ -114,19 +104,7 @@ public struct SQLStore: CairnStore {
     /// rolled back if it throws. Inside a transaction already, it joins that one.
     func withTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         if case let .pinned(db) = executor { return try await body(db) }
-        return try await withDatabase { db in
-            // IMMEDIATE takes the write lock up front: a second writer (another process) waits
-            // for it under busy_timeout instead of failing midway through its transaction.
-            try await db.run(Statement("BEGIN IMMEDIATE"))
-            do {
-                let result = try await body(db)
-                try await db.run(Statement("COMMIT"))
-                return result
-            } catch {
-                try? await db.run(Statement("ROLLBACK"))
-                throw error
-            }
-        }
+        return try await withDatabase { db in try await db.inTransaction(beginning: .beginImmediate) { try await body(db) } }
     }
 
     public func ping() async throws {

@@ -19,6 +19,13 @@ struct Statement: Sendable {
         self.sql = sql
     }
 
+    static let begin = Statement("BEGIN")
+    /// Takes SQLite's write lock up front: a second writer (another process) waits for it
+    /// under busy_timeout instead of failing midway through its transaction.
+    static let beginImmediate = Statement("BEGIN IMMEDIATE")
+    static let commit = Statement("COMMIT")
+    static let rollback = Statement("ROLLBACK")
+
     /// The statement as an SQLKit expression: each `?` becomes a bound value.
     func expression(_ values: [StatementValue]) -> SQLQueryString {
         let parts = sql.split(separator: "?", omittingEmptySubsequences: false)
@@ -87,15 +94,6 @@ struct StatementRow {
         }
     }
 
-    func optionalString(_ column: Int) throws -> String? {
-        switch storage {
-        case let .sqlite(values):
-            if case .null = values[column] { return nil }
-            return try string(column)
-        case let .other(row): return try row.decode(column: row.allColumns[column], as: String?.self)
-        }
-    }
-
     func int(_ column: Int) throws -> Int {
         switch storage {
         case let .sqlite(values):
@@ -105,13 +103,13 @@ struct StatementRow {
         }
     }
 
-    func optionalInt(_ column: Int) throws -> Int? {
+    /// The column read with `read`, or nil when it holds NULL: `row.optional(8, row.int)`.
+    func optional<T>(_ column: Int, _ read: (Int) throws -> T) throws -> T? {
         switch storage {
-        case let .sqlite(values):
-            if case .null = values[column] { return nil }
-            return try int(column)
-        case let .other(row): return try row.decode(column: row.allColumns[column], as: Int?.self)
+        case let .sqlite(values): if case .null = values[column] { return nil }
+        case let .other(row): if try row.decodeNil(column: row.allColumns[column]) { return nil }
         }
+        return try read(column)
     }
 
     func int64(_ column: Int) throws -> Int64 { Int64(try int(column)) }
@@ -155,5 +153,19 @@ extension SQLDatabase {
     /// Runs the statement for its effect.
     func run(_ statement: Statement, _ values: [StatementValue] = []) async throws {
         try await rows(statement, values)
+    }
+
+    /// Runs `body` on this connection between `begin` and a commit; rolls back and rethrows
+    /// if the body or the commit throws.
+    func inTransaction<T>(beginning begin: Statement, _ body: () async throws -> T) async throws -> T {
+        try await run(begin)
+        do {
+            let result = try await body()
+            try await run(.commit)
+            return result
+        } catch {
+            try? await run(.rollback)
+            throw error
+        }
     }
 }

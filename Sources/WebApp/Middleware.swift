@@ -221,14 +221,9 @@ struct SessionCookies: Sendable {
 }
 
 /// Finds the signed-in user from the session cookie.
-struct SessionAuthenticator: AuthenticatorMiddleware {
+struct SessionAuthenticator: RouterMiddleware {
     typealias Context = CairnRequestContext
     let accounts: AccountService
-
-    func authenticate(request: Request, context: Context) async throws -> User? {
-        guard let token = Self.sessionToken(in: request.headers) else { return nil }
-        return try await accounts.user(forSession: SessionID(rawValue: token))
-    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
