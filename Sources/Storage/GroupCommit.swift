@@ -76,7 +76,7 @@ final class GroupCommit: Sendable {
             let connection = try await writer.acquire()
             defer { writer.release(connection) }
             let db = connection.sql()
-            try await db.inTransaction(beginning: .beginImmediate) {
+            try await db.inTransaction(.write) {
                 if batch.count == 1 {
                     // Alone: its failure is the transaction's, no savepoint needed.
                     try await batch[0](db)

@@ -2,16 +2,21 @@ import AppServices
 import CairnCore
 import Foundation
 import Logging
+import PostgresKit
+import PostgresNIO
 import SQLKit
 import SQLiteKit
 
 /// The `CairnStore` over SQLKit. Queries use SQLKit's builders, so the same code serves
-/// every database SQLKit speaks; only transactions and error codes are per database.
+/// every database SQLKit speaks; only connections, transactions and error codes are per
+/// database.
 public struct SQLStore: CairnStore {
     enum Executor: Sendable {
-        /// Each call borrows a pooled connection: the writer, or a reader for reads. Writes
-        /// that may share a transaction with others go through `batch`.
+        /// SQLite: each call borrows a pooled connection: the writer, or a reader for reads.
+        /// Writes that may share a transaction with others go through `batch`.
         case pools(writer: SQLitePool, readers: SQLitePool, batch: GroupCommit)
+        /// PostgreSQL: each call borrows a connection from the client's pool.
+        case postgres(PostgresClient)
         /// Inside a transaction: every call uses this one connection.
         case pinned(any SQLDatabase)
     }
@@ -22,8 +27,9 @@ public struct SQLStore: CairnStore {
     /// Runs `body` on the write connection (or the transaction's).
     func withDatabase<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch executor {
-        case let .pinned(db): try await mapErrors { try await body(db) }
+        case let .pinned(db): try await mapErrors(keepingRetries: true) { try await body(db) }
         case let .pools(writer, _, _): try await borrow(from: writer, body)
+        case let .postgres(client): try await borrow(from: client, body)
         }
     }
 
@@ -31,17 +37,17 @@ public struct SQLStore: CairnStore {
     /// queue behind writes.
     func withReader<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         switch executor {
-        case let .pinned(db): try await mapErrors { try await body(db) }
+        case let .pinned(db): try await mapErrors(keepingRetries: true) { try await body(db) }
         case let .pools(_, readers, _): try await borrow(from: readers, body)
+        case let .postgres(client): try await borrow(from: client, body)
         }
     }
 
     /// Runs a read-only `body` on a read connection inside one read transaction, so that all
     /// its reads see the same moment (inside a transaction already, it joins that one).
-    /// SQLite's read transactions are snapshots; PostgreSQL will need REPEATABLE READ here.
     func withReadTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        if case let .pinned(db) = executor { return try await mapErrors { try await body(db) } }
-        return try await withReader { db in try await db.inTransaction(beginning: .begin) { try await body(db) } }
+        if case let .pinned(db) = executor { return try await mapErrors(keepingRetries: true) { try await body(db) } }
+        return try await withReader { db in try await db.inTransaction(.read) { try await body(db) } }
     }
 
     private func borrow<T: Sendable>(from pool: SQLitePool, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
@@ -55,25 +61,44 @@ public struct SQLStore: CairnStore {
         return try await mapErrors { try await body(connection.sql()) }
     }
 
-    private func mapErrors<T>(_ body: () async throws -> T) async throws -> T {
+    private func borrow<T: Sendable>(from client: PostgresClient, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await mapErrors {
+            try await client.withConnection { connection in try await body(connection.sql()) }
+        }
+    }
+
+    /// Turns the database's errors into `StoreError`s. Inside a transaction
+    /// (`keepingRetries`), PostgreSQL's "run it again" failures are left as they are for
+    /// `withTransaction` to see: the transaction is lost by then, whatever the body does.
+    private func mapErrors<T>(keepingRetries: Bool = false, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as SQLiteFailure {
             if error.isUniqueViolation { throw StoreError.conflict(error.message) }
             if error.isForeignKeyViolation { throw StoreError.missingReference(error.message) }
             throw StoreError.unavailable(error.message)
+        } catch let error as PSQLError {
+            if error.mustRetry && keepingRetries { throw error }
+            switch error.sqlState {
+            case "23505": throw StoreError.conflict(describe(error))
+            case "23503": throw StoreError.missingReference(describe(error))
+            // Two transactions overlapped and this one lost, more often than it was run again:
+            // as with a unique key taken, the caller may work it out anew from what is stored.
+            case "40001", "40P01": throw StoreError.conflict(describe(error))
+            default: throw StoreError.unavailable(describe(error))
+            }
         }
     }
 
-    /// Runs `body` in a transaction that other calls' bodies may share (group commit):
-    /// returns once committed, or throws with nothing of `body` stored. Inside a
+    /// Runs `body` in a transaction that other calls' bodies may share (group commit on
+    /// SQLite): returns once committed, or throws with nothing of `body` stored. Inside a
     /// transaction already, it joins that one.
     func withSharedTransaction(_ body: @escaping @Sendable (SQLStore) async throws -> Void) async throws {
         switch executor {
         case let .pinned(db):
             // Inside the caller's transaction: a savepoint keeps the body all or nothing
             // even if the caller goes on after it fails.
-            try await mapErrors { try await db.run(Statement("SAVEPOINT shared")) }
+            try await mapErrors(keepingRetries: true) { try await db.run(Statement("SAVEPOINT shared")) }
             do {
                 try await body(self)
             } catch {
@@ -81,7 +106,7 @@ public struct SQLStore: CairnStore {
                 try? await db.run(Statement("RELEASE shared"))
                 throw error
             }
-            try await mapErrors { try await db.run(Statement("RELEASE shared")) }
+            try await mapErrors(keepingRetries: true) { try await db.run(Statement("RELEASE shared")) }
         case let .pools(_, _, batch):
             let logger = logger
             // The batch's own failures (no connection, a busy lock, a failed commit) are
@@ -93,6 +118,10 @@ public struct SQLStore: CairnStore {
                     throw StoreError.unavailable("no database connection: the database is closed")
                 }
             }
+        case .postgres:
+            // Every connection commits on its own on PostgreSQL, so each body has its own
+            // transaction; many run at once.
+            try await withTransaction { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
         }
     }
 
@@ -102,9 +131,50 @@ public struct SQLStore: CairnStore {
 
     /// Runs `body` on one connection inside a transaction: committed if it returns,
     /// rolled back if it throws. Inside a transaction already, it joins that one.
+    ///
+    /// On PostgreSQL the transaction is SERIALIZABLE: when it overlaps another and loses
+    /// (SQLSTATE 40001, or a deadlock), it is rolled back and `body` runs again, up to
+    /// `Self.serializationRetries` times, so callers see what SQLite's one writer gives.
     func withTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        if case let .pinned(db) = executor { return try await body(db) }
-        return try await withDatabase { db in try await db.inTransaction(beginning: .beginImmediate) { try await body(db) } }
+        switch executor {
+        case let .pinned(db):
+            return try await body(db)
+        case .pools:
+            return try await withDatabase { db in try await db.inTransaction(.write) { try await body(db) } }
+        case let .postgres(client):
+            var attempt = 0
+            while true {
+                do {
+                    return try await client.withConnection { connection in
+                        let db = connection.sql()
+                        return try await db.inTransaction(.write) { try await body(db) }
+                    }
+                } catch let error as PSQLError where error.mustRetry && attempt < Self.serializationRetries {
+                    attempt += 1
+                    // A short, growing, random pause, so the transactions that overlapped do not meet again.
+                    try await Task.sleep(for: .microseconds(Int.random(in: 0 ... 1_000 << attempt)))
+                } catch {
+                    return try await mapErrors { throw error }
+                }
+            }
+        }
+    }
+
+    static let serializationRetries = 8
+
+    /// Runs `body` in a transaction that holds the schema lock: one node at a time, across
+    /// every node sharing the database (migrations, and reading the schema version).
+    func withSchemaLock<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withDatabase { db in
+            try await db.inTransaction(.schema) {
+                if db.dialect.name == "postgresql" {
+                    // A transaction-level advisory lock, one per schema (several Cairns may
+                    // share a database, each in its own): released at commit or rollback.
+                    try await db.run(Statement("SELECT pg_advisory_xact_lock(hashtext(current_schema())) AS locked"))
+                }
+                return try await body(db)
+            }
+        }
     }
 
     public func ping() async throws {

@@ -19,10 +19,6 @@ struct Statement: Sendable {
         self.sql = sql
     }
 
-    static let begin = Statement("BEGIN")
-    /// Takes SQLite's write lock up front: a second writer (another process) waits for it
-    /// under busy_timeout instead of failing midway through its transaction.
-    static let beginImmediate = Statement("BEGIN IMMEDIATE")
     static let commit = Statement("COMMIT")
     static let rollback = Statement("ROLLBACK")
 
@@ -36,6 +32,34 @@ struct Statement: Sendable {
             query.appendLiteral(String(part))
         }
         return query
+    }
+}
+
+/// What a transaction does, which decides how it begins on each database.
+enum TransactionKind: Sendable {
+    /// Reads only, every read from the same moment.
+    case read
+    /// Reads and writes, as if no other writer ran at the same time.
+    case write
+    /// Schema changes and the migration table: one at a time across every node
+    /// (`SQLStore.withSchemaLock` takes PostgreSQL's lock; SQLite's write lock is enough).
+    case schema
+
+    func begin(on dialect: String) -> Statement {
+        switch (self, dialect == "postgresql") {
+        // SQLite: a read transaction is a snapshot, and writers take turns. BEGIN IMMEDIATE
+        // takes the write lock up front, so a second writer (another process) waits for it
+        // under busy_timeout instead of failing midway through its transaction.
+        case (.read, false): Statement("BEGIN")
+        case (.write, false), (.schema, false): Statement("BEGIN IMMEDIATE")
+        // PostgreSQL: REPEATABLE READ gives the snapshot, and SERIALIZABLE gives what SQLite's
+        // one writer gives (the outcome of writers taking turns), failing a transaction with
+        // SQLSTATE 40001 instead where two overlap; SQLStore runs such a one again.
+        case (.read, true): Statement("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        case (.write, true): Statement("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        // Each statement sees what the node before committed, once the lock is held.
+        case (.schema, true): Statement("BEGIN")
+        }
     }
 }
 
@@ -155,10 +179,10 @@ extension SQLDatabase {
         try await rows(statement, values)
     }
 
-    /// Runs `body` on this connection between `begin` and a commit; rolls back and rethrows
-    /// if the body or the commit throws.
-    func inTransaction<T>(beginning begin: Statement, _ body: () async throws -> T) async throws -> T {
-        try await run(begin)
+    /// Runs `body` on this connection inside a transaction of the given kind: committed if
+    /// it returns, rolled back (and rethrown) if the body or the commit throws.
+    nonisolated(nonsending) func inTransaction<T>(_ kind: TransactionKind, _ body: () async throws -> T) async throws -> T {
+        try await run(kind.begin(on: dialect.name))
         do {
             let result = try await body()
             try await run(.commit)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Storage
 
 /// Every setting Cairn reads at start, typed. Precedence: flags > environment > defaults;
 /// the `cairn` command fills it in, tests build it directly.
@@ -23,11 +24,37 @@ public struct AppConfig: Sendable {
     /// Read-only SQLite connections beside the single write connection (SQLite allows one
     /// writer at a time; WAL lets readers run alongside it).
     public var databaseReaders: Int = 4
+    /// A PostgreSQL database (`postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=…`) to use
+    /// instead of SQLite under `dataDirectory`.
+    public var databaseURL: String?
+    /// Connections each node keeps to PostgreSQL at most.
+    public var databasePoolSize: Int = 10
+    /// A PostgreSQL statement running longer than this is cancelled, in seconds.
+    public var statementTimeoutSeconds: Int = 30
 
     public init() {}
 
     /// Whether cookies get the Secure attribute: when Cairn is served over TLS.
     var servedOverTLS: Bool { publicURL?.lowercased().hasPrefix("https://") ?? false }
+}
+
+extension AppConfig {
+    /// The configured database: PostgreSQL when `databaseURL` is set, else SQLite in the data
+    /// folder. Not migrated yet.
+    public func openDatabase(logger: Logger) async throws -> Database {
+        guard let databaseURL else {
+            return try await Database.openSQLite(directory: dataDirectory, logger: logger, readers: databaseReaders)
+        }
+        let url: PostgresURL
+        do {
+            url = try PostgresURL(databaseURL)
+        } catch {
+            throw ConfigError(setting: "--database-url / CAIRN_DATABASE_URL", message: error.description)
+        }
+        return try await Database.openPostgreSQL(
+            url: url, poolSize: databasePoolSize, statementTimeout: .seconds(statementTimeoutSeconds), logger: logger
+        )
+    }
 }
 
 /// A setting with a bad value: names it and says what to set.

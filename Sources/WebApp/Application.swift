@@ -46,7 +46,7 @@ public struct CairnEnvironment: Sendable {
         }
         let database: Database
         do {
-            database = try await Database.openSQLite(directory: config.dataDirectory, logger: logger, readers: config.databaseReaders)
+            database = try await config.openDatabase(logger: logger)
         } catch {
             throw StartupError.database("\(error)")
         }

@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var config = AppConfig()
         do {
-            data.apply(to: &config, environment: environment)
+            try data.apply(to: &config, environment: environment)
             courses.apply(to: &config, environment: environment)
             try log.apply(to: &config, environment: environment)
             if let value = host ?? environment["CAIRN_HOST"] { config.host = value }
@@ -81,11 +81,10 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() async throws {
-        var config = AppConfig()
-        data.apply(to: &config, environment: ProcessInfo.processInfo.environment)
+        let config = data.config()
         let logger = Logger(label: "cairn")
         do {
-            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: logger)
+            let database = try await config.openDatabase(logger: logger)
             let applied = try await database.migrate()
             let version = try await database.schemaVersion()
             await database.shutdown()
@@ -331,8 +330,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            var config = AppConfig()
-            data.apply(to: &config, environment: environment)
+            let config = data.config(environment: environment)
             let password = environment["CAIRN_ADMIN_PASSWORD"] ?? askPassword()
             let logger = Logger(label: "cairn")
             let cairn: CairnEnvironment

@@ -11,16 +11,48 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Folder for the SQLite database; created on first start. Env: CAIRN_DATA. Default: ./cairn-data")
     var dataDirectory: String?
 
-    func apply(to config: inout AppConfig, environment: [String: String]) {
+    @Option(help: "Use PostgreSQL instead of SQLite: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]. Env: CAIRN_DATABASE_URL")
+    var databaseURL: String?
+
+    @Option(help: "PostgreSQL connections this process keeps at most, 1 to 500. Env: CAIRN_DATABASE_POOL_SIZE. Default: 10")
+    var databasePoolSize: String?
+
+    @Option(help: "Seconds before PostgreSQL cancels a statement, 1 to 3600. Env: CAIRN_STATEMENT_TIMEOUT. Default: 30")
+    var statementTimeout: String?
+
+    func apply(to config: inout AppConfig, environment: [String: String]) throws {
         if let value = dataDirectory ?? environment["CAIRN_DATA"] { config.dataDirectory = value }
+        if let value = databaseURL ?? environment["CAIRN_DATABASE_URL"], !value.isEmpty {
+            do {
+                _ = try PostgresURL(value)
+            } catch {
+                throw ConfigError(setting: "--database-url / CAIRN_DATABASE_URL", message: error.description)
+            }
+            config.databaseURL = value
+        }
+        if let value = databasePoolSize ?? environment["CAIRN_DATABASE_POOL_SIZE"] {
+            config.databasePoolSize = try parseInt(value, setting: "--database-pool-size / CAIRN_DATABASE_POOL_SIZE", range: 1...500)
+        }
+        if let value = statementTimeout ?? environment["CAIRN_STATEMENT_TIMEOUT"] {
+            config.statementTimeoutSeconds = try parseInt(value, setting: "--statement-timeout / CAIRN_STATEMENT_TIMEOUT", range: 1...3600)
+        }
     }
 
-    /// The data folder's database, migrated, for a command's `body`; closed afterwards
+    /// The configuration these options give, or an exit with the bad setting named.
+    func config(environment: [String: String] = ProcessInfo.processInfo.environment) -> AppConfig {
+        var config = AppConfig()
+        do {
+            try apply(to: &config, environment: environment)
+        } catch {
+            fail("\(error)")
+        }
+        return config
+    }
+
+    /// The configured database, migrated, for a command's `body`; closed afterwards
     /// whether `body` succeeds or throws. `body` also gets where the database lives.
     func withStore<T>(_ body: (SQLStore, String) async throws -> T) async throws -> T {
-        var config = AppConfig()
-        apply(to: &config, environment: ProcessInfo.processInfo.environment)
-        let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "cairn"))
+        let database = try await config().openDatabase(logger: Logger(label: "cairn"))
         do {
             try await database.migrate()
             let result = try await body(database.store, database.location)

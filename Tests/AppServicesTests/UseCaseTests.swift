@@ -22,15 +22,26 @@ struct TestOnlyHasher: PasswordHasher {
     func verify(_ password: String, against hash: String) async throws -> Bool { hash == "test-only:" + String(password.reversed()) }
 }
 
-/// A migrated SQLite database in a fresh folder, with the fixture course.
+/// A database of its own: SQLite in a new folder, or a new schema on the PostgreSQL server
+/// `CAIRN_TEST_POSTGRES_URL` names (scripts/test runs the suite again that way).
+func openTestDatabase() async throws -> Database {
+    let logger = Logger(label: "test")
+    if let server = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"], !server.isEmpty {
+        let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+        return try await Database.openPostgreSQL(url: PostgresURL(server + (server.contains("?") ? "&" : "?") + "search_path=" + schema), poolSize: 4, logger: logger)
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-usecases-\(UUID().uuidString)").path
+    return try await Database.openSQLite(directory: folder, logger: logger)
+}
+
+/// A migrated database of its own, with the fixture course.
 struct World {
     let database: Database
     let clock = ManualClock()
     let catalog: Catalog
 
     static func make() async throws -> World {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-usecases-\(UUID().uuidString)").path
-        let database = try await Database.openSQLite(directory: folder, logger: Logger(label: "test"))
+        let database = try await openTestDatabase()
         try await database.migrate()
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/courses").path

@@ -5,17 +5,32 @@ import Logging
 import Storage
 import Testing
 
-/// A database the contract runs against. SQLite now; PostgreSQL joins this list later
-/// and every test below runs against it unchanged.
+/// A database the contract runs against: SQLite, or, when `CAIRN_TEST_POSTGRES_URL` names a
+/// PostgreSQL server (scripts/test starts one and runs the suite a second time), PostgreSQL.
+/// Every test below runs unchanged against either.
 enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     case sqlite
+    case postgresql
     var description: String { rawValue }
 
+    static var allCases: [Backend] { postgresServer == nil ? [.sqlite] : [.postgresql] }
+
+    /// The PostgreSQL server to test against, if any.
+    static let postgresServer = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// A database of its own: a new folder for SQLite, a new schema for PostgreSQL (`directory`
+    /// names the folder, or the schema whose database to open again).
     func open(directory: String? = nil) async throws -> (Database, String) {
-        let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("cairn-store-\(UUID().uuidString)").path
+        let logger = Logger(label: "test")
         switch self {
         case .sqlite:
-            return (try await Database.openSQLite(directory: folder, logger: Logger(label: "test")), folder)
+            let folder = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("cairn-store-\(UUID().uuidString)").path
+            return (try await Database.openSQLite(directory: folder, logger: logger), folder)
+        case .postgresql:
+            let server = try #require(Self.postgresServer, "CAIRN_TEST_POSTGRES_URL is not set")
+            let schema = directory ?? "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+            let url = try PostgresURL(server + (server.contains("?") ? "&" : "?") + "search_path=" + schema)
+            return (try await Database.openPostgreSQL(url: url, poolSize: 4, logger: logger), schema)
         }
     }
 
@@ -65,6 +80,19 @@ struct MigrationTests {
         #expect(applied.map(\.version) == Array(3...Migrations.latestVersion))
         #expect(try await second.store.user(id: user.id) == user)
         #expect(try await second.migrate().isEmpty)
+        await second.shutdown()
+    }
+
+    @Test("nodes starting at once apply each migration once", arguments: Backend.allCases)
+    func concurrentMigrations(_ backend: Backend) async throws {
+        let (first, location) = try await backend.open()
+        let (second, _) = try await backend.open(directory: location)
+        async let one = first.migrate()
+        async let two = second.migrate()
+        let (applied1, applied2) = try await (one, two)
+        #expect((applied1 + applied2).map(\.version).sorted() == Migrations.all.map(\.version))
+        #expect(try await first.schemaVersion() == Migrations.latestVersion)
+        await first.shutdown()
         await second.shutdown()
     }
 

@@ -101,7 +101,7 @@ struct ExamReviewWebTests {
 
             var admin = Browser(client: client)
             try await admin.postForm("/signup", ["name": "Ada Admin", "email": "ada@example.org", "password": "a long admin password"])
-            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "test"))
+            let database = try await config.openDatabase(logger: Logger(label: "test"))
             let (adminUser, _) = try #require(try await database.store.userWithPasswordHash(email: EmailAddress("ada@example.org")!))
             try await database.store.setRole(.platformAdmin, for: adminUser.id)
             await database.shutdown()
@@ -134,7 +134,7 @@ struct AdminBadgeWebTests {
 
             var admin = Browser(client: client)
             try await admin.postForm("/signup", ["name": "Ada Admin", "email": "ada@example.org", "password": "a long admin password"])
-            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "test"))
+            let database = try await config.openDatabase(logger: Logger(label: "test"))
             let (adminUser, _) = try #require(try await database.store.userWithPasswordHash(email: EmailAddress("ada@example.org")!))
             try await database.store.setRole(.platformAdmin, for: adminUser.id)
             await database.shutdown()

@@ -45,7 +45,7 @@ struct PathwayWebTests {
 
             var admin = Browser(client: client)
             try await admin.postForm("/signup", ["name": "Ada Admin", "email": "ada@example.org", "password": "a long admin password"])
-            let database = try await Database.openSQLite(directory: config.dataDirectory, logger: Logger(label: "test"))
+            let database = try await config.openDatabase(logger: Logger(label: "test"))
             let (adminUser, _) = try #require(try await database.store.userWithPasswordHash(email: EmailAddress("ada@example.org")!))
             try await database.store.setRole(.platformAdmin, for: adminUser.id)
             let work = try #require(try await database.store.capstoneWorkWaiting(limit: 10).first?.0)

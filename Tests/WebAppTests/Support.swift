@@ -11,7 +11,7 @@ enum Fixtures {
     static let courses = testsFolder.appendingPathComponent("Fixtures/courses").path
     static let shippedCourses = testsFolder.deletingLastPathComponent().appendingPathComponent("courses").path
 
-    /// A configuration with its own empty data folder and a cheap bcrypt cost (tests only).
+    /// A configuration with its own empty database and a cheap bcrypt cost (tests only).
     static func config(courses: String = Fixtures.courses) -> AppConfig {
         var config = AppConfig()
         config.dataDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-web-\(UUID().uuidString)").path
@@ -19,6 +19,13 @@ enum Fixtures {
         config.bcryptCost = 4
         config.port = 0
         config.logLevel = .warning
+        // scripts/test runs the suite a second time against PostgreSQL: each app then gets a
+        // schema of its own on that server.
+        if let server = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"], !server.isEmpty {
+            let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+            config.databaseURL = server + (server.contains("?") ? "&" : "?") + "search_path=" + schema
+            config.databasePoolSize = 4
+        }
         return config
     }
 }
