@@ -192,6 +192,36 @@ try:
     driver.find_element(By.ID, "question").send_keys("How do I bake sourdough bread?")
     send(driver, lambda: driver.find_element(By.CSS_SELECTOR, ".composer form.ask button").click())
     check("doesn't cover" in latest(driver), "an off-topic question is answered plainly: not covered")
+    print("a reply cut off mid-stream is resumed")
+    # The next reply's stream is cut after its first event, as a dropped connection or a
+    # node going away would; the page must fetch the rest from /chat/events.
+    driver.execute_script("""
+        window.__resumes = [];
+        var original = window.fetch;
+        window.fetch = async function (url, options) {
+          if (options && options.method === "POST") {
+            window.fetch = function (url, options) {
+              window.__resumes.push(options && options.headers ? options.headers["Last-Event-ID"] : null);
+              window.fetch = original;
+              return original(url, options);
+            };
+            var response = await original(url, options);
+            var text = await response.text();
+            return new Response(text.slice(0, text.indexOf("\\n\\n") + 2), { status: response.status, headers: response.headers });
+          }
+          return original(url, options);
+        };
+    """)
+    before = len(driver.find_elements(By.CSS_SELECTOR, "#chat > li"))
+    driver.find_element(By.ID, "question").send_keys("What is a token?")
+    send(driver, lambda: driver.find_element(By.CSS_SELECTOR, ".composer form.ask button").click())
+    WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chat > li")) >= before + 2)
+    resumes = driver.execute_script("return window.__resumes")
+    check(len(resumes) == 1 and resumes[0] is not None, f"the page asked for the rest of the reply once ({resumes})")
+    check(not driver.find_element(By.ID, "chat-error").is_displayed(), "no error is shown when a reply is resumed")
+    seqs = [li.get_attribute("data-seq") for li in driver.find_elements(By.CSS_SELECTOR, "#chat > li")]
+    check(len(seqs) == len(set(seqs)) and len(seqs) == before + 2, "the question and the tutor's answer each appear once")
+    check("what the course says" in latest(driver) or "doesn't cover" in latest(driver), "the resumed answer is the tutor's reply")
     percent = int(driver.find_elements(By.CSS_SELECTOR, ".mastery meter")[0].get_attribute("value"))
     check(percent > 20, f"mastery shown beside the chat has risen from the 20% prior ({percent}%)")
     shot(driver, "09-chat-question")

@@ -22,6 +22,7 @@ struct ContextSetupMiddleware: RouterMiddleware {
 
 extension HTTPField.Name {
     static let xRequestID = Self("X-Request-ID")!
+    static let lastEventID = Self("Last-Event-ID")!
 }
 
 /// Headers every response carries. A strict policy now: no inline scripts, nothing from

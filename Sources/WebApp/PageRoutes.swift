@@ -160,6 +160,24 @@ struct PageRoutes {
                 return templates.response(chatPage(state, user: user, error: error.description), template: "chat", status: Problem(error).status)
             }
         }
+        // Resuming a reply: the messages after the last one the page received (the
+        // `Last-Event-ID` header, or `?after=N`), read from the database, so any node can
+        // answer after a dropped connection or a request served by another node.
+        router.get("/courses/:course/lessons/:lesson/chat/events") { request, context in
+            let user = try context.requireUser()
+            let courseID = try context.parameters.courseID()
+            let lessonID = try context.parameters.lessonID()
+            let given = request.headers[.lastEventID] ?? request.uri.queryParameters["after"].map(String.init) ?? "0"
+            guard let after = Int(given), after >= 0 else {
+                throw AppError.invalidField(field: "Last-Event-ID", message: "give the number of the last message received, 0 or more ('\(given)' is not one)")
+            }
+            let state = try await learning.state(lessonID, in: courseID, for: user.id)
+            return ChatStream.response(
+                state.entries.filter { $0.record.sequence > after },
+                renderer: ChatRenderer(course: state.course, lesson: state.lesson, tasks: state.tasks),
+                summary: chatSummary(course: state.course, lesson: state.lesson, record: state.record)
+            )
+        }
         router.get("/courses/:course/lessons/:lesson/text") { _, context in
             let (course, lesson) = try courses.lesson(try context.parameters.lessonID(), in: try context.parameters.courseID())
             return templates.response(lessonPage(course, lesson, user: context.identity), template: "lesson-text")

@@ -15,16 +15,27 @@ struct LiveServerTests {
             .deletingLastPathComponent().appendingPathComponent("cairn")
     }
 
+    /// Where a real process keeps its data: a new SQLite folder, or, in the PostgreSQL run
+    /// of scripts/test, a new schema on that server (with the folder beside it).
+    static func databaseArguments(data: String = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-live-\(UUID().uuidString)").path) -> [String] {
+        guard let server = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"], !server.isEmpty else { return ["--data", data] }
+        let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+        return ["--data", data, "--database-url", server + (server.contains("?") ? "&" : "?") + "search_path=" + schema]
+    }
+
+    static var onPostgreSQL: Bool { !(ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"] ?? "").isEmpty }
+
     @Test("serve the shipped courses, sign up, open the first lesson, shut down gracefully")
     func liveServer() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the cairn executable first (swift build)")
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-live-\(UUID().uuidString)").path
+        let database = Self.databaseArguments(data: data)
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = [
-            "serve", "--port", "0", "--data", data, "--courses", Fixtures.shippedCourses,
+            "serve", "--port", "0", "--courses", Fixtures.shippedCourses,
             "--log-format", "json", "--bcrypt-cost", "10",
-        ]
+        ] + database
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
@@ -33,7 +44,7 @@ struct LiveServerTests {
 
         let base = try #require(try await Self.readServerURL(from: errors.fileHandleForReading), "the server never said where it listens")
         #expect(base.hasPrefix("http://127.0.0.1:"))
-        #expect(FileManager.default.fileExists(atPath: data + "/cairn.sqlite"), "the database is created on first start")
+        #expect(Self.onPostgreSQL || FileManager.default.fileExists(atPath: data + "/cairn.sqlite"), "the database is created on first start")
 
         let health = try await Self.request(base + "/healthz")
         #expect(health.status == 200)
@@ -60,9 +71,10 @@ struct LiveServerTests {
         #expect(lesson.body.contains("id=\"chat\""), "the first lesson opens as a conversation with the tutor")
         #expect(lesson.body.contains("class=\"msg tutor kind-passage\""), "the tutor presents the first section")
 
-        // A second process writes to the same database while the server runs (WAL, busy timeout).
+        // A second process writes to the same database while the server runs (SQLite: WAL and
+        // the busy timeout; PostgreSQL: its own connection).
         let admin = try CommandLineTests.cairn(
-            ["users", "create-admin", "admin@example.org", "--data", data], environment: ["CAIRN_ADMIN_PASSWORD": "admin password 1"]
+            ["users", "create-admin", "admin@example.org"] + database, environment: ["CAIRN_ADMIN_PASSWORD": "admin password 1"]
         )
         #expect(admin.status == 0, "\(admin.errors)")
         let adminLogIn = try await Self.request(

@@ -43,7 +43,16 @@
     });
   }
 
-  // Parses a text/event-stream body as it arrives.
+  // The number of the newest message on the page (0 when there is none).
+  function lastSequence() {
+    var newest = 0;
+    chat.querySelectorAll(".msg[data-seq]").forEach(function (node) {
+      newest = Math.max(newest, Number(node.getAttribute("data-seq")) || 0);
+    });
+    return newest;
+  }
+
+  // Parses a text/event-stream body as it arrives: onEvent(name, data, id).
   async function readEvents(response, onEvent) {
     var reader = response.body.getReader();
     var decoder = new TextDecoder();
@@ -56,13 +65,14 @@
       while ((boundary = buffer.indexOf("\n\n")) >= 0) {
         var raw = buffer.slice(0, boundary);
         buffer = buffer.slice(boundary + 2);
-        var name = "message", data = [];
+        var name = "message", data = [], id = null;
         raw.split("\n").forEach(function (line) {
           if (line.indexOf("event: ") === 0) name = line.slice(7);
+          else if (line.indexOf("id: ") === 0) id = line.slice(4);
           else if (line.indexOf("data: ") === 0) data.push(line.slice(6));
           else if (line === "data:") data.push("");
         });
-        onEvent(name, data.join("\n"));
+        onEvent(name, data.join("\n"), id);
       }
     }
   }
@@ -91,10 +101,28 @@
         showError(message);
         return;
       }
-      await readEvents(response, function (name, data) {
-        if (name === "message") append(data);
+      var finished = false;
+      var onEvent = function (name, data, id) {
+        // A message already on the page (a resumed reply repeats none, but be sure) is skipped.
+        if (name === "message" && !(id && document.getElementById("m" + id))) append(data);
         else if (name === "summary") updateSummary(JSON.parse(data));
-      });
+        else if (name === "done") finished = true;
+      };
+      try {
+        await readEvents(response, onEvent);
+      } catch (dropped) {
+        // The reply was cut off: what was sent is stored, so it is fetched again below.
+      }
+      if (!finished) {
+        // Resume from the last message received; any Cairn node can answer this.
+        var resumed = await fetch(form.getAttribute("action") + "/events", {
+          credentials: "same-origin",
+          headers: { "Accept": "text/event-stream", "Last-Event-ID": String(lastSequence()) }
+        });
+        if (!resumed.ok) throw new Error("resume failed");
+        await readEvents(resumed, onEvent);
+        if (!finished) throw new Error("resume incomplete");
+      }
       if (form.classList.contains("ask")) form.reset();
     } catch (error) {
       showError("The connection dropped. Your work is saved; reload the page to carry on.");
