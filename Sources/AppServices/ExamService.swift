@@ -445,9 +445,17 @@ public struct ExamService: Sendable {
         }
         // Whoever finished it first, the stored sitting is the one to show.
         let finished = try await store.examSession(id: session.id) ?? session
-        // A pass earns the badge now. Issuing is idempotent per sitting, so if it fails here
-        // (say the database was busy) the result page issues it when it is next shown.
-        if finished.result?.passed == true { _ = try? await badges?.issue(for: finished) }
+        // A pass earns the badge now. The job comes first: should issuing fail here (the
+        // database busy, the node stopping), a node's job runner issues it in a minute; it
+        // is idempotent per sitting, so when issuing here succeeds the job finds it done.
+        if finished.result?.passed == true, let badges {
+            let now = clock.now()
+            try await store.enqueueJob(NewJob(
+                kind: JobRunner.Kind.issueBadge, payload: finished.id.rawValue, key: "\(JobRunner.Kind.issueBadge):\(finished.id.rawValue)",
+                runAt: now.addingTimeInterval(60), createdAt: now
+            ))
+            _ = try? await badges.issue(for: finished)
+        }
         return finished
     }
 

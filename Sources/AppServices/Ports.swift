@@ -358,8 +358,27 @@ public struct AttemptTally: Sendable, Equatable {
 
 /// Everything AppServices stores, with transactions: a use case that writes more than
 /// one row runs inside `transaction` so that a failure leaves nothing half-written.
+/// Background work kept in the database, so that any node can do it (see `JobRunner`).
+public protocol JobRepository: Sendable {
+    /// Stores a job unless one with the same key exists; says whether it was stored.
+    @discardableResult
+    func enqueueJob(_ job: NewJob) async throws -> Bool
+    /// Takes one job that is due (or whose last worker's lease ran out) for `worker` until
+    /// `leaseUntil`, counting the attempt; nil when none is due. Two workers never hold
+    /// the same job at once.
+    func claimJob(worker: String, now: Date, leaseUntil: Date) async throws -> JobRecord?
+    /// Marks a job done, if `worker` still holds it; says whether it did.
+    @discardableResult
+    func completeJob(id: String, worker: String, at date: Date) async throws -> Bool
+    /// Records a failed attempt: the job runs again at `retryAt`, or, when nil, has failed for good.
+    func failJob(id: String, worker: String, error: String, retryAt: Date?, at date: Date) async throws
+    /// Jobs with this key, or of this status, newest first.
+    func job(key: String) async throws -> JobRecord?
+    func jobs(status: JobStatus?, limit: Int) async throws -> [JobRecord]
+}
+
 public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository, LearningRepository,
-    ExamRepository, CredentialRepository {
+    ExamRepository, CredentialRepository, JobRepository {
     func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T
     /// Cheap round trip for readiness checks.
     func ping() async throws

@@ -97,6 +97,11 @@ public struct JSONOutput {
         bytes.append(contentsOf: text.utf8)
     }
 
+    public mutating func null() {
+        separator()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     public mutating func bool(_ value: Bool) {
         separator()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

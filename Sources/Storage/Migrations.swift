@@ -290,6 +290,31 @@ public enum Migrations {
             // A certification is a badge for a pathway: course_id then holds the pathway's id too.
             "ALTER TABLE badges ADD COLUMN pathway_id TEXT",
         ]),
+        // Background work any node may do: a job is leased to one worker at a time
+        // (locked_by until locked_until) and retried until done or out of attempts. The
+        // key makes enqueueing the same work twice store it once.
+        Migration(version: 14, name: "create jobs", statements: [
+            """
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                job_key TEXT NOT NULL UNIQUE,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                max_attempts INTEGER NOT NULL,
+                run_at BIGINT NOT NULL,
+                locked_by TEXT,
+                locked_until BIGINT,
+                last_error TEXT,
+                created_at BIGINT NOT NULL,
+                finished_at BIGINT
+            )
+            """,
+            "CREATE INDEX jobs_due ON jobs(run_at) WHERE status = 'queued'",
+            "CREATE INDEX jobs_leased ON jobs(locked_until) WHERE status = 'running'",
+            "CREATE INDEX jobs_status ON jobs(status, created_at)",
+        ]),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -45,7 +45,7 @@ public struct SQLStore: CairnStore {
 
     /// Runs a read-only `body` on a read connection inside one read transaction, so that all
     /// its reads see the same moment (inside a transaction already, it joins that one).
-    func withReadTransaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    func withReadTransaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
         if case let .pinned(db) = executor { return try await mapErrors(keepingRetries: true) { try await body(db) } }
         return try await withReader { db in try await db.inTransaction(.read) { try await body(db) } }
     }

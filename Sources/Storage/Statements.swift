@@ -28,7 +28,13 @@ struct Statement: Sendable {
         precondition(parts.count == values.count + 1, "\(values.count) values for \(parts.count - 1) placeholders in \(sql)")
         var query = SQLQueryString(String(parts[0]))
         for (value, part) in zip(values, parts.dropFirst()) {
-            query.appendInterpolation(bind: value.encodable)
+            if case .null = value {
+                // A bound NULL would carry a type (text, from String?), which PostgreSQL
+                // refuses for a number column; a literal NULL takes the column's type.
+                query.appendLiteral("NULL")
+            } else {
+                query.appendInterpolation(bind: value.encodable)
+            }
             query.appendLiteral(String(part))
         }
         return query

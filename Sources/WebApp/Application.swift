@@ -33,6 +33,8 @@ public struct CairnEnvironment: Sendable {
     public let learning: LearningService
     public let exams: ExamService
     public let badges: BadgeService
+    /// Runs the background jobs stored in the database (any node may take any job).
+    public let jobs: JobRunner
 
     /// Opens the database, applies migrations and (when `loadCourses`) loads and validates
     /// the courses. Throws `StartupError` with a clear message when either fails.
@@ -66,8 +68,19 @@ public struct CairnEnvironment: Sendable {
             accounts: AccountService(store: store, hasher: hasher),
             courses: courses, learning: learning,
             exams: ExamService(catalog: courses, learning: learning, store: store, badges: badges),
-            badges: badges
+            badges: badges,
+            jobs: JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges), logger: logger)
         )
+    }
+}
+
+/// Takes due background jobs every second while the node runs; stops at shutdown, leaving
+/// a job it had not finished to another node once its lease runs out.
+struct JobRunnerService: Service {
+    let runner: JobRunner
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await runner.run() }
     }
 }
 
@@ -114,7 +127,7 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
         },
         logger: logger
     )
-    app.addServices(DatabaseService(database: environment.database))
+    app.addServices(DatabaseService(database: environment.database), JobRunnerService(runner: environment.jobs))
     if (try? await environment.accounts.hasPlatformAdmin()) == false {
         logger.notice("No platform admin yet. Create one with: cairn users create-admin EMAIL --data \(config.dataDirectory)")
     }

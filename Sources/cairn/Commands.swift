@@ -16,7 +16,7 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: learn, practise and certify job-ready AI skills.",
-        subcommands: [Serve.self, Migrate.self, Content.self, Calibrate.self, Exam.self, Badges.self, Verify.self, Users.self]
+        subcommands: [Serve.self, Migrate.self, ExportDB.self, ImportDB.self, Content.self, Calibrate.self, Exam.self, Badges.self, Verify.self, Users.self, Jobs.self]
     )
 }
 
@@ -305,6 +305,97 @@ struct Exam: AsyncParsableCommand {
                 print(String(format: "a random linear form needs %d items for the same precision; the adaptive exam uses %.0f%% of that", linear, report.meanLength / Double(linear) * 100))
             } else {
                 print("no linear form from this bank reaches that precision")
+            }
+        }
+    }
+}
+
+struct ExportDB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-db",
+        abstract: "Write all of Cairn's data to a file (JSON Lines), to import into another database with import-db.",
+        discussion: "Reads one consistent moment, even while Cairn serves. The database is migrated first. Example, SQLite to PostgreSQL: cairn export-db --out cairn.jsonl --data ./cairn-data, then cairn import-db cairn.jsonl --database-url postgres://…"
+    )
+
+    @Option(help: "The file to write (replaced if it exists).")
+    var out: String
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        do {
+            let summary = try await data.withDatabase { database in try await database.export(to: out) }
+            print("exported \(summary.total) rows from \(Transfer.tables.count) tables to \(out)")
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+struct ImportDB: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-db",
+        abstract: "Read a file written by export-db into an empty database (migrated first).",
+        discussion: "All or nothing: a bad line stores nothing and names the line. The database must hold no data yet."
+    )
+
+    @Argument(help: "The file export-db wrote.")
+    var file: String
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        do {
+            let (summary, location) = try await data.withDatabase { database in (try await database.importExport(from: file), database.location) }
+            print("imported \(summary.total) rows into \(location)")
+            for table in Transfer.tables where (summary.rows[table] ?? 0) > 0 {
+                print("  \(table): \(summary.rows[table] ?? 0)")
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+}
+
+struct Jobs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Background jobs: what each node's job runner has done, is doing and gave up on.",
+        subcommands: [List.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
+
+        @Option(help: "Only jobs with this status: \(JobStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var status: String?
+
+        @Option(help: "How many to list. Default: 50")
+        var limit: Int = 50
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            var wanted: JobStatus?
+            if let status {
+                guard let parsed = JobStatus(rawValue: status) else {
+                    fail("--status: '\(status)' is not a status; use one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                wanted = parsed
+            }
+            guard (1 ... 10_000).contains(limit) else { fail("--limit: '\(limit)' must be a whole number from 1 to 10000") }
+            do {
+                let jobs = try await data.withStore { store, _ in try await store.jobs(status: wanted, limit: limit) }
+                if jobs.isEmpty { print("no jobs\(wanted.map { " \($0.rawValue)" } ?? "")") }
+                let format = ISO8601DateFormatter()
+                for job in jobs {
+                    var line = "\(job.status.rawValue)\t\(job.kind)\t\(job.key)\tattempts \(job.attempts)/\(job.maxAttempts)\tcreated \(format.string(from: job.createdAt))"
+                    if job.status == .queued { line += "\tnext run \(format.string(from: job.runAt))" }
+                    if let worker = job.lockedBy { line += "\theld by \(worker)" }
+                    if let error = job.lastError { line += "\tlast error: \(error)" }
+                    print(line)
+                }
+            } catch {
+                fail("\(error)")
             }
         }
     }

@@ -52,10 +52,15 @@ struct DataOptions: ParsableArguments {
     /// The configured database, migrated, for a command's `body`; closed afterwards
     /// whether `body` succeeds or throws. `body` also gets where the database lives.
     func withStore<T>(_ body: (SQLStore, String) async throws -> T) async throws -> T {
+        try await withDatabase { database in try await body(database.store, database.location) }
+    }
+
+    /// The configured database, migrated, for `body`; closed afterwards either way.
+    func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
         let database = try await config().openDatabase(logger: Logger(label: "cairn"))
         do {
             try await database.migrate()
-            let result = try await body(database.store, database.location)
+            let result = try await body(database)
             await database.shutdown()
             return result
         } catch {

@@ -53,6 +53,35 @@ struct BadgeServiceTests {
         #expect(IdentityHash.matches(identity, address: "ada@example.org"))
     }
 
+    @Test("a pass leaves a badge job behind; the job issues a badge missing from a passed sitting, once however often it runs")
+    func badgeJob() async throws {
+        let (room, badges, exams) = try await Self.room()
+        let store = room.store
+        let clock = room.world.clock
+        let runner = JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges, clock: clock.clock), worker: "w", clock: clock.clock)
+
+        // Issued at once on a pass; the job, due a minute later, finds it issued.
+        let passed = try await Self.pass(room, exams, try await room.readyLearner("ada"))
+        let job = try #require(try await store.job(key: "badge.issue:\(passed.id.rawValue)"))
+        #expect(job.status == .queued && job.runAt == clock.now + 60)
+        clock.advance(by: 61)
+        #expect(try await runner.runDue() == 1)
+        #expect(try await store.job(key: job.key)?.status == .done)
+        #expect(try await store.badges(user: passed.userID).count == 1)
+
+        // A sitting passed while issuing was out of reach (no badge service): the job issues
+        // its badge, and running the same work again issues nothing more.
+        let unbadged = ExamService(catalog: room.catalog, learning: room.learning, store: store, badges: nil, clock: clock.clock)
+        let quiet = try await Self.pass(room, unbadged, try await room.readyLearner("bo"))
+        #expect(try await store.badges(user: quiet.userID).isEmpty)
+        for attempt in 0 ..< 2 {
+            try await store.enqueueJob(NewJob(kind: JobRunner.Kind.issueBadge, payload: quiet.id.rawValue, key: "again-\(attempt)", runAt: clock.now, createdAt: clock.now))
+            #expect(try await runner.runDue() == 1)
+        }
+        #expect(try await store.badges(user: quiet.userID).count == 1)
+        #expect(try await store.jobs(status: .failed, limit: 10).isEmpty)
+    }
+
     @Test("revoking turns verification to failed, with the reason kept; other badges stay valid")
     func revocation() async throws {
         let (room, badges, exams) = try await Self.room()

@@ -39,14 +39,15 @@ struct StatementTests {
         let database = ThroughSQLKitDialect(dialect: NumberedDialect())
         var serializer = SQLSerializer(database: database)
         statement.expression([.text("x"), .integer(2), .null, .boolean(true), .real(0.5)]).serialize(to: &serializer)
-        #expect(serializer.sql == "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = $3 OR e = $4 OR f = $5")
-        #expect(serializer.binds.count == 5)
+        // NULL is written into the SQL, untyped: PostgreSQL refuses a NULL bound as text for a
+        // number column, and takes a literal NULL as the column's type.
+        #expect(serializer.sql == "SELECT a FROM t WHERE b = $1 AND c = $2 OR d = NULL OR e = $3 OR f = $4")
+        #expect(serializer.binds.count == 4)
         #expect(serializer.binds[0] as? String == "x")
         #expect(serializer.binds[1] as? Int == 2)
-        #expect((serializer.binds[2] as? String?) == .some(nil))
         // A flag stays a boolean for databases that have them.
-        #expect(serializer.binds[3] as? Bool == true)
-        #expect(serializer.binds[4] as? Double == 0.5)
+        #expect(serializer.binds[2] as? Bool == true)
+        #expect(serializer.binds[3] as? Double == 0.5)
     }
 
     @Test("rows read the same on SQLite directly and through SQLKit", arguments: [false, true])

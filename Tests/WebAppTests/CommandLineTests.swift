@@ -77,14 +77,38 @@ struct CommandLineTests {
         #expect(environment.errors.contains("CAIRN_LOG_FORMAT"))
     }
 
+    @Test("a bad or unreachable database URL stops start-up naming the setting, never the password")
+    func badDatabaseURL() throws {
+        let scheme = try Self.cairn(["serve", "--database-url", "mysql://cairn:hunter2@127.0.0.1/cairn"])
+        #expect(scheme.status == 1)
+        #expect(scheme.errors.contains("--database-url / CAIRN_DATABASE_URL: the scheme is 'mysql'"), "\(scheme.errors)")
+        #expect(!scheme.errors.contains("hunter2"))
+        let unreachable = try Self.cairn(["migrate"], environment: ["CAIRN_DATABASE_URL": "postgres://cairn:hunter2@127.0.0.1:1/cairn?sslmode=disable"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.errors.contains("cannot reach PostgreSQL at postgres://cairn@127.0.0.1:1/cairn"), "\(unreachable.errors)")
+        #expect(!unreachable.errors.contains("hunter2"))
+        let pool = try Self.cairn(["serve", "--database-pool-size", "0"])
+        #expect(pool.status == 1 && pool.errors.contains("--database-pool-size / CAIRN_DATABASE_POOL_SIZE"))
+    }
+
+    @Test("jobs list shows what the job runners did, and refuses a status it does not know")
+    func jobsList() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-jobs-\(UUID().uuidString)").path
+        let empty = try Self.cairn(["jobs", "list", "--status", "failed", "--data", data])
+        #expect(empty.status == 0 && empty.output.contains("no jobs failed"), "\(empty.errors)")
+        let bad = try Self.cairn(["jobs", "list", "--status", "stuck", "--data", data])
+        #expect(bad.status == 1 && bad.errors.contains("--status: 'stuck' is not a status; use one of queued, running, done, failed"))
+    }
+
     @Test("serve --help lists every setting with its environment variable")
     func help() throws {
         let outcome = try Self.cairn(["serve", "--help"])
         #expect(outcome.status == 0)
-        for setting in ["--host", "--port", "--data", "--courses", "--public-url", "--log-level", "--log-format", "--max-body-bytes", "--bcrypt-cost"] {
+        for setting in ["--host", "--port", "--data", "--database-url", "--database-pool-size", "--statement-timeout", "--courses", "--public-url",
+                        "--log-level", "--log-format", "--max-body-bytes", "--bcrypt-cost"] {
             #expect(outcome.output.contains(setting), "\(setting) missing from --help")
         }
-        for variable in ["CAIRN_HOST", "CAIRN_PORT", "CAIRN_DATA", "CAIRN_COURSES"] {
+        for variable in ["CAIRN_HOST", "CAIRN_PORT", "CAIRN_DATA", "CAIRN_DATABASE_URL", "CAIRN_DATABASE_POOL_SIZE", "CAIRN_STATEMENT_TIMEOUT", "CAIRN_COURSES"] {
             #expect(outcome.output.contains(variable))
         }
     }
