@@ -22,7 +22,7 @@ DROP INDEX attempts_created_at;
 SELECT format($f$
 INSERT INTO attempts (id, user_id, course_id, course_version, lesson_id, interaction_id, context, answer, score, max_score, passed, result, hints_used, created_at)
 SELECT md5('a' || g)::uuid::text,
-       md5('u' || (1 + (g * 7919) %% 1000000))::uuid::text,
+       md5('u' || (1 + (g::bigint * 7919) %% 1000000))::uuid::text,
        'ai-foundations', '1.0.0', 'lesson-' || ((g + g / 1000000) %% 60 / 5), 'task-' || lpad(((g + g / 1000000) %% 60)::text, 2, '0'), 'lesson',
        '{"choice":{"_0":"' || chr(97 + (g %% 4)) || '"}}',
        (g %% 3 <> 0)::int, 1, g %% 3 <> 0,

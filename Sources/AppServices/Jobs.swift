@@ -83,7 +83,8 @@ public final class JobRunner: Sendable {
     public enum Kind {
         /// Issue the badge an exam sitting earned; the payload is the sitting's id.
         public static let issueBadge = "badge.issue"
-        /// Delete expired sessions; scheduled once an hour by whichever node gets there first.
+        /// Delete expired sessions, and jobs done more than `keepDoneJobs` ago; scheduled once
+        /// an hour by whichever node gets there first.
         public static let purgeSessions = "sessions.purge"
     }
 
@@ -116,9 +117,13 @@ public final class JobRunner: Sendable {
             },
             Kind.purgeSessions: { _ in
                 try await store.deleteSessions(expiredBefore: clock.now())
+                try await store.deleteJobs(doneBefore: clock.now().addingTimeInterval(-keepDoneJobs))
             },
         ]
     }
+
+    /// How long finished jobs are kept (30 days), for `cairn jobs list`.
+    public static let keepDoneJobs: TimeInterval = 30 * 86_400
 
     /// Takes and runs due jobs until none is left; returns how many ran (successfully or not).
     @discardableResult

@@ -373,6 +373,8 @@ public protocol JobRepository: Sendable {
     /// Records a failed attempt: the job runs again at `retryAt`, or, when nil, has failed for good.
     func failJob(id: String, worker: String, error: String, retryAt: Date?, at date: Date) async throws
     /// Jobs with this key, or of this status, newest first.
+    /// Deletes jobs done before `date` (failed ones stay for an administrator to see).
+    func deleteJobs(doneBefore date: Date) async throws
     func job(key: String) async throws -> JobRecord?
     func jobs(status: JobStatus?, limit: Int) async throws -> [JobRecord]
 }

@@ -72,6 +72,12 @@ extension SQLStore {
         }
     }
 
+    public func deleteJobs(doneBefore date: Date) async throws {
+        try await withDatabase { db in
+            try await db.run(Statement("DELETE FROM jobs WHERE status = 'done' AND finished_at < ?"), [.integer(Int(date.epochMilliseconds))])
+        }
+    }
+
     public func job(key: String) async throws -> JobRecord? {
         try await withReader { db in
             try await db.rows(Statement("SELECT \(Self.jobColumns) FROM jobs WHERE job_key = ?"), [.text(key)]).first.map(Self.job)

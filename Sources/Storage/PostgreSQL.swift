@@ -152,6 +152,13 @@ final class PostgresConnections: Sendable {
         runner = Task { await client.run() }
     }
 
+    /// Lets the pool's run loop start before the first lease (a lease before it works,
+    /// but PostgresNIO logs a warning for it).
+    func started() async -> PostgresConnections {
+        try? await Task.sleep(for: .milliseconds(20))
+        return self
+    }
+
     /// Connects once to check that the database answers, then starts the pool.
     static func open(_ url: PostgresURL, poolSize: Int, statementTimeout: Duration, logger: Logger) async throws -> PostgresConnections {
         do {
@@ -172,7 +179,10 @@ final class PostgresConnections: Sendable {
         } catch {
             throw StoreError.unavailable("cannot reach PostgreSQL at \(url): \(describe(error)); check --database-url (or CAIRN_DATABASE_URL) and that the server is running")
         }
-        return PostgresConnections(client: PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize, statementTimeout: statementTimeout), backgroundLogger: logger), url: url)
+        return await PostgresConnections(
+            client: PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize, statementTimeout: statementTimeout), backgroundLogger: logger),
+            url: url
+        ).started()
     }
 
     func shutdown() async {

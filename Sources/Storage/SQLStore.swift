@@ -90,9 +90,9 @@ public struct SQLStore: CairnStore {
         }
     }
 
-    /// Runs `body` in a transaction that other calls' bodies may share (group commit on
-    /// SQLite): returns once committed, or throws with nothing of `body` stored. Inside a
-    /// transaction already, it joins that one.
+    /// Runs `body`, whose writes guard themselves, in a transaction that other calls' bodies
+    /// may share (group commit on SQLite): returns once committed, or throws with nothing of
+    /// `body` stored. Inside a transaction already, it joins that one.
     func withSharedTransaction(_ body: @escaping @Sendable (SQLStore) async throws -> Void) async throws {
         switch executor {
         case let .pinned(db):
@@ -118,10 +118,18 @@ public struct SQLStore: CairnStore {
                     throw StoreError.unavailable("no database connection: the database is closed")
                 }
             }
-        case .postgres:
+        case let .postgres(client):
             // Every connection commits on its own on PostgreSQL, so each body has its own
-            // transaction; many run at once.
-            try await withTransaction { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+            // transaction, many at once. The bodies guard their own writes (see
+            // `TransactionKind.guardedWrite`): a lost race is a key conflict or a guard
+            // refusing, which the caller answers by working it out again.
+            let logger = logger
+            try await mapErrors {
+                try await client.withConnection { connection in
+                    let db = connection.sql()
+                    try await db.inTransaction(.guardedWrite) { try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+                }
+            }
         }
     }
 

@@ -47,6 +47,12 @@ enum TransactionKind: Sendable {
     case read
     /// Reads and writes, as if no other writer ran at the same time.
     case write
+    /// Writes that guard themselves: every row they depend on is checked by the statement
+    /// that writes it (a key that must be free, an UPDATE … WHERE the row still holds what
+    /// was read), so they need no more isolation than each statement's own. On SQLite the
+    /// same as `write`; on PostgreSQL READ COMMITTED, which spares SERIALIZABLE's tracking of
+    /// every row read (an answer's write; see `SQLStore.recordAnswer`).
+    case guardedWrite
     /// Schema changes and the migration table: one at a time across every node
     /// (`SQLStore.withSchemaLock` takes PostgreSQL's lock; SQLite's write lock is enough).
     case schema
@@ -57,14 +63,15 @@ enum TransactionKind: Sendable {
         // takes the write lock up front, so a second writer (another process) waits for it
         // under busy_timeout instead of failing midway through its transaction.
         case (.read, false): Statement("BEGIN")
-        case (.write, false), (.schema, false): Statement("BEGIN IMMEDIATE")
+        case (.write, false), (.guardedWrite, false), (.schema, false): Statement("BEGIN IMMEDIATE")
         // PostgreSQL: REPEATABLE READ gives the snapshot, and SERIALIZABLE gives what SQLite's
         // one writer gives (the outcome of writers taking turns), failing a transaction with
         // SQLSTATE 40001 instead where two overlap; SQLStore runs such a one again.
         case (.read, true): Statement("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         case (.write, true): Statement("BEGIN ISOLATION LEVEL SERIALIZABLE")
-        // Each statement sees what the node before committed, once the lock is held.
-        case (.schema, true): Statement("BEGIN")
+        // READ COMMITTED. For schema changes: each statement sees what the node before
+        // committed, once the lock is held.
+        case (.guardedWrite, true), (.schema, true): Statement("BEGIN")
         }
     }
 }

@@ -60,6 +60,12 @@ struct JobRunnerTests {
         world.clock.advance(by: AccountService.sessionLifetime + 1)
         #expect(try await nodes[1].runDue() >= 1)
         #expect(try await store.session(id: session.id) == nil, "the expired session is gone")
+        // A month on, the next sweep also deletes the jobs done before then.
+        world.clock.advance(by: JobRunner.keepDoneJobs + 3600)
+        try await nodes[2].schedulePeriodic()
+        #expect(try await nodes[2].runDue() == 1)
+        let left = try await store.jobs(status: nil, limit: 10)
+        #expect(left.count == 1 && left[0].status == .done, "only the sweep just run is left: \(left.map(\.key))")
         await world.database.shutdown()
     }
 }
