@@ -450,7 +450,9 @@ public struct ExamService: Sendable {
         // is idempotent per sitting, so when issuing here succeeds the job finds it done.
         if finished.result?.passed == true, let badges {
             let now = clock.now()
-            try await store.enqueueJob(NewJob(
+            // Best effort, like issuing below: the sitting is finished already, and the
+            // result page issues a missing badge when it is shown.
+            _ = try? await store.enqueueJob(NewJob(
                 kind: JobRunner.Kind.issueBadge, payload: finished.id.rawValue, key: "\(JobRunner.Kind.issueBadge):\(finished.id.rawValue)",
                 runAt: now.addingTimeInterval(60), createdAt: now
             ))

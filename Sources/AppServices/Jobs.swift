@@ -113,9 +113,12 @@ public final class JobRunner: Sendable {
                     throw JobError.permanent("no exam sitting \(job.payload)")
                 }
                 // Issuing is idempotent per sitting: a second run finds the badge and stops.
-                _ = try await badges.issue(for: session)
+                guard try await badges.issue(for: session) != nil else {
+                    throw JobError.permanent("sitting \(job.payload) did not pass, so it earns no badge")
+                }
             },
             Kind.purgeSessions: { _ in
+                try await store.failAbandonedJobs(at: clock.now())
                 try await store.deleteSessions(expiredBefore: clock.now())
                 try await store.deleteJobs(doneBefore: clock.now().addingTimeInterval(-keepDoneJobs))
             },

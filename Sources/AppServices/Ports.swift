@@ -373,6 +373,9 @@ public protocol JobRepository: Sendable {
     /// Records a failed attempt: the job runs again at `retryAt`, or, when nil, has failed for good.
     func failJob(id: String, worker: String, error: String, retryAt: Date?, at date: Date) async throws
     /// Jobs with this key, or of this status, newest first.
+    /// Marks failed the jobs whose worker stopped during their last attempt (the lease ran
+    /// out with no attempts left), so they do not stay "running" for ever.
+    func failAbandonedJobs(at date: Date) async throws
     /// Deletes jobs done before `date` (failed ones stay for an administrator to see).
     func deleteJobs(doneBefore date: Date) async throws
     func job(key: String) async throws -> JobRecord?

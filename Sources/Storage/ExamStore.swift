@@ -189,7 +189,9 @@ extension SQLStore {
     }
 
     public func appendExamEvent(_ event: ExamEvent) async throws {
-        try await withDatabase { db in
+        // In a write transaction: two nodes storing events of one sitting at once must not
+        // both take the same next number (on PostgreSQL one of them runs again).
+        try await withTransaction { db in
             // seq numbers the sitting's events in the order they were stored.
             try await db.raw("""
                 INSERT INTO exam_events (id, session_id, kind, detail, seq, created_at)

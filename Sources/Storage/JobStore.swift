@@ -15,7 +15,7 @@ extension SQLStore {
             UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1
             WHERE id = (
                 SELECT id FROM jobs
-                WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until <= ?)
+                WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until <= ? AND attempts < max_attempts)
                 ORDER BY run_at LIMIT 1\(postgres ? " FOR UPDATE SKIP LOCKED" : "")
             )
             RETURNING \(jobColumns)
@@ -69,6 +69,16 @@ extension SQLStore {
                     retryAt == nil ? .integer(Int(date.epochMilliseconds)) : .null,
                     .text(String(error.prefix(2000))), .text(id), .text(worker),
                 ])
+        }
+    }
+
+    public func failAbandonedJobs(at date: Date) async throws {
+        try await withDatabase { db in
+            try await db.run(Statement("""
+                UPDATE jobs SET status = 'failed', finished_at = ?, locked_by = NULL, locked_until = NULL,
+                    last_error = 'its worker stopped during the last attempt (the lease ran out)'
+                WHERE status = 'running' AND locked_until <= ? AND attempts >= max_attempts
+                """), [.integer(Int(date.epochMilliseconds)), .integer(Int(date.epochMilliseconds))])
         }
     }
 

@@ -13,11 +13,11 @@ import PostgresNIO
 /// `search_path` keeps Cairn's tables in a schema of their own (created if missing), for a
 /// database shared with other applications, or several Cairns in one database.
 ///
-/// `sslmode` is `disable`, `prefer` (the default: TLS when the server offers it), or
-/// `require` / `verify-ca` / `verify-full`, which all insist on TLS with the server's
-/// certificate checked against the system's trusted roots and its host name. (libpq's
-/// `require` skips the check; Cairn never talks to a database it cannot verify once TLS is
-/// asked for.) PostgresKit has a URL reader too, but its errors say only "bad URL"; this one
+/// `sslmode` is `disable`, `prefer` (the default: TLS when the server offers it, its
+/// certificate unchecked, as libpq does), or `require` / `verify-ca` / `verify-full`, which
+/// all insist on TLS with the server's certificate checked against the system's trusted
+/// roots and its host name. (libpq's `require` skips the check; Cairn never talks to a
+/// database it cannot verify once TLS is asked for.) PostgresKit has a URL reader too, but its errors say only "bad URL"; this one
 /// says which part is wrong and what to write instead.
 public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     public enum TLSMode: String, Sendable { case disable, prefer, require }
@@ -73,9 +73,10 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         }
         self.host = host
         port = url.port ?? 5432
-        username = user.removingPercentEncoding ?? user
-        password = url.password.map { $0.removingPercentEncoding ?? $0 }
-        self.database = database.removingPercentEncoding ?? database
+        // URLComponents has already decoded them (%40 is @).
+        username = user
+        password = url.password
+        self.database = database
         self.tls = tls
         self.schema = schema
     }
@@ -85,16 +86,26 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
         "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(tls.rawValue)" + (schema.map { "&search_path=\($0)" } ?? "")
     }
 
+    /// The text with everything between the user's name and the last @ replaced by "…".
     private static func redacted(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let colon = text[..<at].lastIndex(of: ":"), text[..<colon].contains("//") else { return text }
-        let scheme = text.range(of: "//")!.upperBound
-        return colon > scheme ? text[..<colon] + ":…" + text[at...] : text
+        guard let start = text.range(of: "//")?.upperBound, let at = text[start...].lastIndex(of: "@"),
+              let colon = text[start ..< at].firstIndex(of: ":")
+        else { return text }
+        return text[..<colon] + ":…" + text[at...]
+    }
+
+    /// `prefer` encrypts when the server offers TLS but, like libpq, does not check its
+    /// certificate (a stock server's is self-signed); `require` checks it.
+    static var unverified: TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
     }
 
     func clientConfiguration(poolSize: Int, statementTimeout: Duration) -> PostgresClient.Configuration {
         let tlsConfiguration: PostgresClient.Configuration.TLS = switch tls {
         case .disable: .disable
-        case .prefer: .prefer(.makeClientConfiguration())
+        case .prefer: .prefer(Self.unverified)
         case .require: .require(.makeClientConfiguration())
         }
         var configuration = PostgresClient.Configuration(
@@ -109,7 +120,7 @@ public struct PostgresURL: Sendable, Equatable, CustomStringConvertible {
     func connectionConfiguration(statementTimeout: Duration) throws -> PostgresConnection.Configuration {
         let tlsConfiguration: PostgresConnection.Configuration.TLS = switch tls {
         case .disable: .disable
-        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer: .prefer(try NIOSSLContext(configuration: Self.unverified))
         case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
         }
         var configuration = PostgresConnection.Configuration(
@@ -161,23 +172,28 @@ final class PostgresConnections: Sendable {
 
     /// Connects once to check that the database answers, then starts the pool.
     static func open(_ url: PostgresURL, poolSize: Int, statementTimeout: Duration, logger: Logger) async throws -> PostgresConnections {
+        let probe: PostgresConnection
         do {
-            let probe = try await PostgresConnection.connect(
+            probe = try await PostgresConnection.connect(
                 configuration: try url.connectionConfiguration(statementTimeout: statementTimeout), id: 0, logger: logger
             )
+        } catch {
+            throw StoreError.unavailable("cannot reach PostgreSQL at \(url): \(describe(error)); check --database-url (or CAIRN_DATABASE_URL) and that the server is running")
+        }
+        do {
             let version = try await probe.query("SHOW server_version_num", logger: logger).collect().first?.decode(String.self)
+            if let version, let number = Int(version), number < 130_000 {
+                throw StoreError.unavailable("PostgreSQL at \(url) is version \(number / 10_000); Cairn needs 13 or newer")
+            }
             if let schema = url.schema {
                 // The name was checked to be letters, digits and _ only.
                 try await probe.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
             }
             try await probe.close()
-            if let version, let number = Int(version), number < 130_000 {
-                throw StoreError.unavailable("PostgreSQL at \(url) is version \(number / 10_000); Cairn needs 13 or newer")
-            }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError.unavailable("cannot reach PostgreSQL at \(url): \(describe(error)); check --database-url (or CAIRN_DATABASE_URL) and that the server is running")
+            try? await probe.close()
+            if error is StoreError { throw error }
+            throw StoreError.unavailable("PostgreSQL at \(url) answered, but: \(describe(error)); check that the user may use the database\(url.schema.map { " and create schema \($0)" } ?? "")")
         }
         return await PostgresConnections(
             client: PostgresClient(configuration: url.clientConfiguration(poolSize: poolSize, statementTimeout: statementTimeout), backgroundLogger: logger),
@@ -192,13 +208,14 @@ final class PostgresConnections: Sendable {
 }
 
 /// What went wrong talking to PostgreSQL, in words: PostgresNIO's own description hides
-/// the details (they may hold data), so the server's message, detail and SQLSTATE are read
-/// from the error itself.
+/// the details (they may hold data), so the server's message and SQLSTATE are read from
+/// the error itself.
 func describe(_ error: any Error) -> String {
     guard let error = error as? PSQLError else { return "\(error)" }
     if let info = error.serverInfo {
+        // The message and SQLSTATE only: the DETAIL field quotes values ("Key (email)=(…)
+        // already exists"), which may be personal data and would end up in logs.
         var text = info[.message] ?? "error"
-        if let detail = info[.detail] { text += " (\(detail))" }
         if let state = info[.sqlState] { text += " [SQLSTATE \(state)]" }
         return text
     }

@@ -82,9 +82,10 @@ public struct SQLStore: CairnStore {
             switch error.sqlState {
             case "23505": throw StoreError.conflict(describe(error))
             case "23503": throw StoreError.missingReference(describe(error))
-            // Two transactions overlapped and this one lost, more often than it was run again:
-            // as with a unique key taken, the caller may work it out anew from what is stored.
-            case "40001", "40P01": throw StoreError.conflict(describe(error))
+            // Two transactions overlapped and this one lost, more often than it was run
+            // again. Not a conflict (callers read that as "someone stored it already"): the
+            // database was too busy, and the person may try again.
+            case "40001", "40P01": throw StoreError.unavailable("the database was too busy to finish this (\(describe(error))); try again")
             default: throw StoreError.unavailable(describe(error))
             }
         }
@@ -125,9 +126,14 @@ public struct SQLStore: CairnStore {
             // refusing, which the caller answers by working it out again.
             let logger = logger
             try await mapErrors {
-                try await client.withConnection { connection in
-                    let db = connection.sql()
-                    try await db.inTransaction(.guardedWrite) { try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+                do {
+                    try await client.withConnection { connection in
+                        let db = connection.sql()
+                        try await db.inTransaction(.guardedWrite) { try await body(SQLStore(executor: .pinned(db), logger: logger)) }
+                    }
+                } catch let error as PSQLError where error.mustRetry {
+                    // A deadlock between two answers of one learner: the caller works it out again.
+                    throw StoreError.conflict(describe(error))
                 }
             }
         }
@@ -168,7 +174,7 @@ public struct SQLStore: CairnStore {
         }
     }
 
-    static let serializationRetries = 8
+    static let serializationRetries = 10
 
     /// Runs `body` in a transaction that holds the schema lock: one node at a time, across
     /// every node sharing the database (migrations, and reading the schema version).
@@ -176,6 +182,9 @@ public struct SQLStore: CairnStore {
         try await withDatabase { db in
             try await db.inTransaction(.schema) {
                 if db.dialect.name == "postgresql" {
+                    // Waiting for another node's migration, or a long migration itself, is not
+                    // a runaway statement: no time-out inside this transaction.
+                    try await db.run(Statement("SET LOCAL statement_timeout = 0"))
                     // A transaction-level advisory lock, one per schema (several Cairns may
                     // share a database, each in its own): released at commit or rollback.
                     try await db.run(Statement("SELECT pg_advisory_xact_lock(hashtext(current_schema())) AS locked"))

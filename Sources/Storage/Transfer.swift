@@ -17,9 +17,10 @@ import SQLKit
 ///
 /// Values are typed by their column: text as strings, whole numbers, numbers, booleans
 /// (SQLite's 0 and 1 become false and true) and null. Every table is read inside one read
-/// transaction, so the export is one consistent moment even while Cairn serves; rows come in
-/// primary-key order (byte order for text, on both databases), so exporting the same data
-/// from SQLite and from PostgreSQL gives the same lines.
+/// transaction, so the export is one consistent moment even while Cairn serves. Rows come
+/// in the source's primary-key order (its index order: byte order on SQLite, the database's
+/// collation on PostgreSQL), so the same data exported from each gives the same lines,
+/// within a table perhaps in another order.
 public enum Transfer {
     public static let format = "cairn-export"
     public static let version = 1
@@ -133,7 +134,7 @@ extension Database {
                 var count = 0
                 var last: StatementRow?
                 while true {
-                    let page = try await db.rows(Self.page(table, after: last != nil, postgres: db.dialect.name == "postgresql"),
+                    let page = try await db.rows(Self.page(table, after: last != nil),
                                                  try last.map { row in try table.key.map { try Self.value(row, $0, table.columns[$0].type) } } ?? [])
                     for row in page {
                         let values = try table.columns.indices.map { try Self.value(row, $0, table.columns[$0].type) }
@@ -312,15 +313,11 @@ extension Database {
         return Transfer.Table(name: name, columns: columns, key: key.sorted { $0.order < $1.order }.map(\.position))
     }
 
-    /// One page of rows in key order, after the last row of the page before.
-    static func page(_ table: Transfer.Table, after: Bool, postgres: Bool) -> Statement {
-        // Text keys compare by bytes on both databases (SQLite's default; "C" on PostgreSQL).
-        let keys = table.key.map { position -> String in
-            let column = table.columns[position]
-            return column.type == .text && postgres ? "\(column.name) COLLATE \"C\"" : column.name
-        }
-        let list = keys.joined(separator: ", ")
-        let condition = after ? " WHERE (\(list)) > (\(Array(repeating: "?", count: keys.count).joined(separator: ", ")))" : ""
+    /// One page of rows in key order, after the last row of the page before: each page is
+    /// one walk along the primary key's index, however large the table.
+    static func page(_ table: Transfer.Table, after: Bool) -> Statement {
+        let list = table.key.map { table.columns[$0].name }.joined(separator: ", ")
+        let condition = after ? " WHERE (\(list)) > (\(Array(repeating: "?", count: table.key.count).joined(separator: ", ")))" : ""
         return Statement("SELECT \(table.columns.map(\.name).joined(separator: ", ")) FROM \(table.name)\(condition) ORDER BY \(list) LIMIT \(Transfer.pageSize)")
     }
 

@@ -314,7 +314,7 @@ struct ExportDB: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export-db",
         abstract: "Write all of Cairn's data to a file (JSON Lines), to import into another database with import-db.",
-        discussion: "Reads one consistent moment, even while Cairn serves. The database is migrated first. Example, SQLite to PostgreSQL: cairn export-db --out cairn.jsonl --data ./cairn-data, then cairn import-db cairn.jsonl --database-url postgres://…"
+        discussion: "Reads one consistent moment, even while Cairn serves, and changes nothing (the database must be at this cairn's migration). Example, SQLite to PostgreSQL: cairn export-db --out cairn.jsonl --data ./cairn-data, then cairn import-db cairn.jsonl --database-url postgres://…"
     )
 
     @Option(help: "The file to write (replaced if it exists).")
@@ -324,7 +324,16 @@ struct ExportDB: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let summary = try await data.withDatabase { database in try await database.export(to: out) }
+            // Not migrated: exporting must not change the database it reads.
+            let summary = try await data.withDatabase(migrating: false) { database in
+                let version = try await database.schemaVersion()
+                guard version == Migrations.latestVersion else {
+                    throw ValidationError(version < Migrations.latestVersion
+                        ? "\(database.location) is at migration \(version) and this cairn exports at \(Migrations.latestVersion): export with the cairn that serves it, or run cairn migrate first"
+                        : "\(database.location) is at migration \(version), newer than this cairn knows (\(Migrations.latestVersion)): export with a newer cairn")
+                }
+                return try await database.export(to: out)
+            }
             print("exported \(summary.total) rows from \(Transfer.tables.count) tables to \(out)")
         } catch {
             fail("\(error)")

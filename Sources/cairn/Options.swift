@@ -11,7 +11,7 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: "Folder for the SQLite database; created on first start. Env: CAIRN_DATA. Default: ./cairn-data")
     var dataDirectory: String?
 
-    @Option(help: "Use PostgreSQL instead of SQLite: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]. Env: CAIRN_DATABASE_URL")
+    @Option(help: "Use PostgreSQL instead of SQLite: postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require]. Env: CAIRN_DATABASE_URL (not read when --data is given)")
     var databaseURL: String?
 
     @Option(help: "PostgreSQL connections this process keeps at most, 1 to 500. Env: CAIRN_DATABASE_POOL_SIZE. Default: 10")
@@ -22,7 +22,8 @@ struct DataOptions: ParsableArguments {
 
     func apply(to config: inout AppConfig, environment: [String: String]) throws {
         if let value = dataDirectory ?? environment["CAIRN_DATA"] { config.dataDirectory = value }
-        if let value = databaseURL ?? environment["CAIRN_DATABASE_URL"], !value.isEmpty {
+        // A --data flag means SQLite in that folder, even with CAIRN_DATABASE_URL set.
+        if let value = databaseURL ?? (dataDirectory == nil ? environment["CAIRN_DATABASE_URL"] : nil), !value.isEmpty {
             do {
                 _ = try PostgresURL(value)
             } catch {
@@ -55,11 +56,12 @@ struct DataOptions: ParsableArguments {
         try await withDatabase { database in try await body(database.store, database.location) }
     }
 
-    /// The configured database, migrated, for `body`; closed afterwards either way.
-    func withDatabase<T>(_ body: (Database) async throws -> T) async throws -> T {
+    /// The configured database, migrated unless `migrating` is false, for `body`; closed
+    /// afterwards either way.
+    func withDatabase<T>(migrating: Bool = true, _ body: (Database) async throws -> T) async throws -> T {
         let database = try await config().openDatabase(logger: Logger(label: "cairn"))
         do {
-            try await database.migrate()
+            if migrating { try await database.migrate() }
             let result = try await body(database)
             await database.shutdown()
             return result

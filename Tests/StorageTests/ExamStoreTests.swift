@@ -84,6 +84,30 @@ struct ExamStoreTests {
         }
     }
 
+    @Test("events stored at once (two nodes) are numbered without repeats or gaps", arguments: Backend.allCases)
+    func concurrentEvents(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            let user = makeUser("busy@example.org")
+            try await store.insertUser(user, passwordHash: "h")
+            let session = sitting(user.id)
+            try await store.insertExamSession(session)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0 ..< 10 {
+                    group.addTask {
+                        try await store.appendExamEvent(ExamEvent(sessionID: session.id, kind: .focusLost, detail: "event \(index)", at: t0))
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let events = try await store.examEvents(session: session.id)
+            #expect(events.count == 10 && Set(events.map(\.detail)).count == 10)
+            let numbers = try await store.withReader { db in
+                try await db.rows(Statement("SELECT seq FROM exam_events WHERE session_id = ? ORDER BY seq"), [.text(session.id.rawValue)]).map { try $0.int(0) }
+            }
+            #expect(numbers == Array(1 ... 10))
+        }
+    }
+
     @Test("items shown in linear sittings do not count towards adaptive exposure", arguments: Backend.allCases)
     func exposureIsAdaptiveOnly(_ backend: Backend) async throws {
         try await backend.withStore { store, _ in

@@ -65,6 +65,18 @@ struct JobStoreTests {
         }
     }
 
+    @Test("a job whose worker stopped during its last attempt is not taken again, and is marked failed", arguments: Backend.allCases)
+    func abandoned(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            try await store.enqueueJob(Self.job("last", attempts: 1))
+            _ = try #require(try await store.claimJob(worker: "w1", now: t0, leaseUntil: t0 + 10))
+            #expect(try await store.claimJob(worker: "w2", now: t0 + 11, leaseUntil: t0 + 21) == nil, "no attempts left")
+            try await store.failAbandonedJobs(at: t0 + 12)
+            let failed = try #require(try await store.job(key: "last"))
+            #expect(failed.status == .failed && failed.lastError?.contains("its worker stopped") == true && failed.lockedBy == nil)
+        }
+    }
+
     @Test("a failed attempt is retried at the time given; the last one fails for good with its error", arguments: Backend.allCases)
     func failures(_ backend: Backend) async throws {
         try await backend.withStore { store, _ in

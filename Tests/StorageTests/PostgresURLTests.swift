@@ -1,7 +1,7 @@
 import AppServices
 import Foundation
 import Logging
-import Storage
+@testable import Storage
 import Testing
 
 @Suite("PostgreSQL URLs and start-up")
@@ -17,6 +17,13 @@ struct PostgresURLTests {
         #expect(url.schema == "cairn_2")
         #expect(url.description == "postgres://cairn@db.example.org:6543/learning?sslmode=require&search_path=cairn_2")
         #expect(!url.description.contains("cret"))
+    }
+
+    @Test("percent-escapes in the user and password are read once")
+    func escapes() throws {
+        let url = try PostgresURL("postgres://ana%40example:p%2541ss%3Aword@127.0.0.1/cairn")
+        #expect(url.username == "ana@example")
+        #expect(url.password == "p%41ss:word", "%25 is a literal percent sign, not the start of another escape")
     }
 
     @Test("defaults: port 5432, TLS when the server offers it, PostgreSQL's own schema")
@@ -49,12 +56,14 @@ struct PostgresURLTests {
         }
     }
 
-    @Test("a URL that cannot be read is quoted without its password")
-    func badURLHidesPassword() {
+    @Test("a URL that cannot be read is quoted without its password, even one with a colon in it", arguments: [
+        "postgres://cairn:hunter2@exa mple.org/cairn", "postgres://cairn:hun:ter2@exa mple.org/cairn",
+    ])
+    func badURLHidesPassword(_ text: String) {
         #expect {
-            _ = try PostgresURL("postgres://cairn:hunter2@exa mple.org/cairn")
+            _ = try PostgresURL(text)
         } throws: { error in
-            !"\(error)".contains("hunter2")
+            !"\(error)".contains("hun") && !"\(error)".contains("ter2") && "\(error)".contains("postgres://cairn:…@exa mple.org")
         }
     }
 
