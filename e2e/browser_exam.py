@@ -7,11 +7,12 @@ with the exam fixture course (Tests/Fixtures/exam-courses), whose bank is calibr
 the exam is adaptive. The script reads the items' files to know which option is right,
 and the database (read-only) to check what the server logged.
 
-Usage: browser_exam.py BASE_URL SCREENSHOT_DIR ITEMS_YAML DATABASE
+Usage: browser_exam.py BASE_URL SCREENSHOT_DIR ITEMS_YAML DATABASE (a SQLite file, or postgres://…&search_path=SCHEMA)
 """
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -85,6 +86,15 @@ def prompt_text(driver):
 
 
 def events(session_id):
+    """The sitting's event log, read from the database: a SQLite file, or a PostgreSQL URL (through psql)."""
+    if DATABASE.startswith("postgres://"):
+        url, _, schema = DATABASE.partition("&search_path=")
+        # psql quotes the id itself (:'sid'), from standard input where it interpolates.
+        out = subprocess.run(
+            ["psql", url, "-At", "-v", f"sid={session_id}"],
+            input=f"SELECT kind FROM {schema}.exam_events WHERE session_id = :'sid' ORDER BY seq;\n",
+            check=True, capture_output=True, text=True).stdout
+        return [line for line in out.splitlines() if line]
     with sqlite3.connect(f"file:{DATABASE}?mode=ro", uri=True) as db:
         return [row[0] for row in db.execute("SELECT kind FROM exam_events WHERE session_id = ? ORDER BY seq", (session_id,))]
 
