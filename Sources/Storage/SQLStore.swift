@@ -127,10 +127,7 @@ public struct SQLStore: CairnStore {
             let logger = logger
             try await mapErrors {
                 do {
-                    try await client.withConnection { connection in
-                        let db = connection.sql()
-                        try await db.inTransaction(.guardedWrite) { try await body(SQLStore(executor: .pinned(db), logger: logger)) }
-                    }
+                    try await Self.transaction(on: client, .guardedWrite) { db in try await body(SQLStore(executor: .pinned(db), logger: logger)) }
                 } catch let error as PSQLError where error.mustRetry {
                     // A deadlock between two answers of one learner: the caller works it out again.
                     throw StoreError.conflict(describe(error))
@@ -159,10 +156,7 @@ public struct SQLStore: CairnStore {
             var attempt = 0
             while true {
                 do {
-                    return try await client.withConnection { connection in
-                        let db = connection.sql()
-                        return try await db.inTransaction(.write) { try await body(db) }
-                    }
+                    return try await Self.transaction(on: client, .write, body)
                 } catch let error as PSQLError where error.mustRetry && attempt < Self.serializationRetries {
                     attempt += 1
                     // A short, growing, random pause, so the transactions that overlapped do not meet again.
@@ -175,6 +169,17 @@ public struct SQLStore: CairnStore {
     }
 
     static let serializationRetries = 10
+
+    /// One transaction of `kind` on a connection borrowed from the pool; errors as the
+    /// database gave them (the callers decide what a lost race means to them).
+    private static func transaction<T: Sendable>(
+        on client: PostgresClient, _ kind: TransactionKind, _ body: (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await client.withConnection { connection in
+            let db = connection.sql()
+            return try await db.inTransaction(kind) { try await body(db) }
+        }
+    }
 
     /// Runs `body` in a transaction that holds the schema lock: one node at a time, across
     /// every node sharing the database (migrations, and reading the schema version).

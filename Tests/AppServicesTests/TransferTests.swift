@@ -14,11 +14,6 @@ struct TransferTests {
         FileManager.default.temporaryDirectory.appendingPathComponent("cairn-transfer-\(UUID().uuidString)-\(name).jsonl").path
     }
 
-    static func sqlite() async throws -> Database {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-transfer-\(UUID().uuidString)").path
-        return try await Database.openSQLite(directory: folder, logger: Logger(label: "test"))
-    }
-
     /// A database with a bit of everything: learners, chat, attempts, mastery, hints, an
     /// exam passed with its badge and its job, a failed sitting, a session.
     static func populated() async throws -> (ExamRoom, Database) {
@@ -44,7 +39,7 @@ struct TransferTests {
         #expect((summary.rows["attempts"] ?? 0) >= 2 && (summary.rows["exam_responses"] ?? 0) >= 4 && (summary.rows["chat_messages"] ?? 0) > 4)
 
         // Into SQLite, then from SQLite into a database of the run's kind (SQLite, or PostgreSQL).
-        let middle = try await Self.sqlite()
+        let middle = try await openSQLiteTestDatabase()
         try await middle.migrate()
         #expect(try await middle.importExport(from: first) == summary)
         let second = Self.file("second")

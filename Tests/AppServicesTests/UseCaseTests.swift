@@ -30,8 +30,13 @@ func openTestDatabase() async throws -> Database {
         let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
         return try await Database.openPostgreSQL(url: PostgresURL(server + (server.contains("?") ? "&" : "?") + "search_path=" + schema), poolSize: 4, logger: logger)
     }
+    return try await openSQLiteTestDatabase()
+}
+
+/// SQLite in a new folder, whichever database the run is for.
+func openSQLiteTestDatabase() async throws -> Database {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-usecases-\(UUID().uuidString)").path
-    return try await Database.openSQLite(directory: folder, logger: logger)
+    return try await Database.openSQLite(directory: folder, logger: Logger(label: "test"))
 }
 
 /// A migrated database of its own, with the fixture course.

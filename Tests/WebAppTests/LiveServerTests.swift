@@ -18,33 +18,37 @@ struct LiveServerTests {
     /// Where a real process keeps its data: a new SQLite folder, or, in the PostgreSQL run
     /// of scripts/test, a new schema on that server (with the folder beside it).
     static func databaseArguments(data: String = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-live-\(UUID().uuidString)").path) -> [String] {
-        guard let server = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"], !server.isEmpty else { return ["--data", data] }
-        let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
-        return ["--data", data, "--database-url", server + (server.contains("?") ? "&" : "?") + "search_path=" + schema]
+        ["--data", data] + (Fixtures.newPostgresDatabase().map { ["--database-url", $0] } ?? [])
     }
 
-    static var onPostgreSQL: Bool { !(ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"] ?? "").isEmpty }
+    /// Starts `cairn serve` on a free port with the given database and courses; returns the
+    /// process and the URL it says it listens at.
+    static func startServer(_ database: [String], courses: String) async throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["serve", "--port", "0", "--courses", courses, "--log-format", "json", "--bcrypt-cost", "10"] + database
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        guard let url = try await readServerURL(from: errors.fileHandleForReading) else {
+            process.terminate()
+            throw ServerError.didNotStart
+        }
+        return (process, url)
+    }
+
+    enum ServerError: Error { case didNotStart }
 
     @Test("serve the shipped courses, sign up, open the first lesson, shut down gracefully")
     func liveServer() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build the cairn executable first (swift build)")
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-live-\(UUID().uuidString)").path
         let database = Self.databaseArguments(data: data)
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = [
-            "serve", "--port", "0", "--courses", Fixtures.shippedCourses,
-            "--log-format", "json", "--bcrypt-cost", "10",
-        ] + database
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, base) = try await Self.startServer(database, courses: Fixtures.shippedCourses)
         defer { if process.isRunning { process.terminate() } }
-
-        let base = try #require(try await Self.readServerURL(from: errors.fileHandleForReading), "the server never said where it listens")
         #expect(base.hasPrefix("http://127.0.0.1:"))
-        #expect(Self.onPostgreSQL || FileManager.default.fileExists(atPath: data + "/cairn.sqlite"), "the database is created on first start")
+        #expect(Fixtures.postgresServer != nil || FileManager.default.fileExists(atPath: data + "/cairn.sqlite"), "the database is created on first start")
 
         let health = try await Self.request(base + "/healthz")
         #expect(health.status == 200)

@@ -19,14 +19,21 @@ enum Fixtures {
         config.bcryptCost = 4
         config.port = 0
         config.logLevel = .warning
-        // scripts/test runs the suite a second time against PostgreSQL: each app then gets a
-        // schema of its own on that server.
-        if let server = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"], !server.isEmpty {
-            let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
-            config.databaseURL = server + (server.contains("?") ? "&" : "?") + "search_path=" + schema
+        if let url = newPostgresDatabase() {
+            config.databaseURL = url
             config.databasePoolSize = 4
         }
         return config
+    }
+
+    /// The PostgreSQL server scripts/test's second run of the suite names, if any.
+    static let postgresServer = ProcessInfo.processInfo.environment["CAIRN_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// In the PostgreSQL run, the URL of a new schema of its own on that server; nil otherwise.
+    static func newPostgresDatabase() -> String? {
+        guard let server = postgresServer else { return nil }
+        let schema = "test_" + UUID().uuidString.prefix(13).lowercased().replacingOccurrences(of: "-", with: "")
+        return server + (server.contains("?") ? "&" : "?") + "search_path=" + schema
     }
 }
 

@@ -53,24 +53,6 @@ struct TwoNodeTests {
         }
     }
 
-    /// Starts `cairn serve` on a free port with the given database; returns the process and its URL.
-    static func startNode(_ database: [String], courses: String) async throws -> (Process, String) {
-        let process = Process()
-        process.executableURL = LiveServerTests.binary
-        process.arguments = ["serve", "--port", "0", "--courses", courses, "--log-format", "json", "--bcrypt-cost", "10"] + database
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        guard let url = try await LiveServerTests.readServerURL(from: errors.fileHandleForReading) else {
-            process.terminate()
-            throw NodeError.didNotStart
-        }
-        return (process, url)
-    }
-
-    enum NodeError: Error { case didNotStart }
-
     /// The number in the first `name="position" value="N"` of an exam page.
     static func position(in html: String) -> String? {
         guard let range = html.range(of: #"name="position" value="[0-9]+""#, options: .regularExpression) else { return nil }
@@ -88,9 +70,9 @@ struct TwoNodeTests {
         let database = LiveServerTests.databaseArguments()
         let courses = ExamWebTests.examCourses
         // The first node creates the schema; the second starts on the migrated database.
-        let (first, a) = try await Self.startNode(database, courses: courses)
+        let (first, a) = try await LiveServerTests.startServer(database, courses: courses)
         defer { if first.isRunning { first.terminate() } }
-        let (second, b) = try await Self.startNode(database, courses: courses)
+        let (second, b) = try await LiveServerTests.startServer(database, courses: courses)
         defer { if second.isRunning { second.terminate() } }
         #expect(a != b)
 
