@@ -99,6 +99,64 @@ def events(session_id):
         return [row[0] for row in db.execute("SELECT kind FROM exam_events WHERE session_id = ? ORDER BY seq", (session_id,))]
 
 
+def log_in(driver, email, password):
+    driver.delete_all_cookies()
+    driver.get(BASE + "/login")
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "password").send_keys(password)
+    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+
+
+def latest_run(driver):
+    """The newest run's status and outcome, or None while the page is reloading."""
+    try:
+        row = driver.find_elements(By.CSS_SELECTOR, ".admin-table tbody tr")[0]
+        return row.find_element(By.CSS_SELECTOR, ".run-status").text, row.find_elements(By.TAG_NAME, "td")[3].text
+    except Exception:
+        return None
+
+
+def request_calibration(driver):
+    """Asks for a calibration of the exam course and waits while the page refreshes itself."""
+    driver.get(BASE + "/admin/calibration")
+    driver.find_element(By.CSS_SELECTOR, "select#course option[value='exam-course']").click()
+    click_and_wait(driver, By.XPATH, "//button[normalize-space()='Calibrate from stored sittings']")
+    check("Calibration requested" in driver.find_element(By.CSS_SELECTOR, ".notice").text, "the request is confirmed")
+    check(latest_run(driver)[0].startswith(("queued", "running", "done", "failed")), "the run is listed at once")
+    WebDriverWait(driver, 60, poll_frequency=0.5).until(
+        lambda d: (run := latest_run(d)) is not None and run[0].startswith(("done", "failed")))
+    return latest_run(driver)
+
+
+def seed_sittings(count):
+    """Writes `count` finished sittings of the exam course into the SQLite database, each a
+    copy of a real stored sitting and its learner with new ids, answering eight of the bank's
+    items right or wrong by a simple ability model (the right and wrong results copied from
+    real responses), so that calibration has a pilot's worth of data."""
+    import json
+    import random
+    import uuid
+    rng = random.Random(7)
+    items = [item["id"] for item in yaml.safe_load(open(ITEMS))["items"]]
+    with sqlite3.connect(DATABASE, timeout=30) as db:
+        db.row_factory = sqlite3.Row
+        session = dict(db.execute("SELECT * FROM exam_sessions WHERE status <> 'active' AND course_id = 'exam-course' LIMIT 1").fetchone())
+        user = dict(db.execute("SELECT * FROM users WHERE id = ?", (session["user_id"],)).fetchone())
+        right = dict(db.execute("SELECT * FROM exam_responses WHERE score = 1 LIMIT 1").fetchone())
+        wrong = dict(db.execute("SELECT * FROM exam_responses WHERE score = 0 AND answered_at IS NOT NULL LIMIT 1").fetchone())
+        difficulty = {item: rng.gauss(0, 1) for item in items}
+        for n in range(count):
+            ability = rng.gauss(0, 1)
+            learner = dict(user, id=str(uuid.uuid4()), email=f"pilot-{n}@example.org", display_name=f"Pilot learner {n}")
+            db.execute(f"INSERT INTO users ({', '.join(learner)}) VALUES ({', '.join('?' * len(learner))})", list(learner.values()))
+            sitting = dict(session, id=str(uuid.uuid4()), user_id=learner["id"], form=json.dumps(rng.sample(items, 8)))
+            db.execute(f"INSERT INTO exam_sessions ({', '.join(sitting)}) VALUES ({', '.join('?' * len(sitting))})", list(sitting.values()))
+            for position, item in enumerate(json.loads(sitting["form"]), start=1):
+                correct = rng.random() < 1 / (1 + 2.718281828 ** -(1.3 * (ability - difficulty[item])))
+                response = dict(right if correct else wrong, session_id=sitting["id"], position=position, interaction_id=item, answer=None)
+                db.execute(f"INSERT INTO exam_responses ({', '.join(response)}) VALUES ({', '.join('?' * len(response))})", list(response.values()))
+
+
 options = webdriver.ChromeOptions()
 for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
     options.add_argument(flag)
@@ -305,11 +363,7 @@ try:
     check("1 of 2 left" in driver.page_source, "one attempt of two is left")
 
     print("an administrator suspends the first learner's badge, then reinstates it")
-    driver.delete_all_cookies()
-    driver.get(BASE + "/login")
-    driver.find_element(By.ID, "email").send_keys(ADMIN_EMAIL)
-    driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
-    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    log_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     driver.get(BASE + "/admin/badges")
     badge_id = badge_link.rstrip("/").split("/")[-1]
     row = driver.find_element(By.XPATH, f"//tr[td/a[@href='/badges/{badge_id}']]")
@@ -336,11 +390,7 @@ try:
     check("Verified: this badge is authentic and in force." in driver.page_source, "the reinstated badge verifies again")
 
     print("the pathway to the full certification")
-    driver.delete_all_cookies()
-    driver.get(BASE + "/login")
-    driver.find_element(By.ID, "email").send_keys(sam_email)
-    driver.find_element(By.ID, "password").send_keys("an exam password")
-    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    log_in(driver, sam_email, "an exam password")
     driver.get(badge_link)
     click_and_wait(driver, By.LINK_TEXT, "Exam Practitioner Certificate")
     check(driver.current_url.endswith("/pathways/exam-practitioner"), "the badge page links to the certification it counts toward")
@@ -352,11 +402,7 @@ try:
     check("Your work is handed in." in driver.find_element(By.CSS_SELECTOR, ".notice").text, "the hand-in is confirmed")
     check("waiting to be scored" in driver.page_source, "the capstone step says it waits for scoring")
     shot(driver, "38-pathway-handed-in")
-    driver.delete_all_cookies()
-    driver.get(BASE + "/login")
-    driver.find_element(By.ID, "email").send_keys(ADMIN_EMAIL)
-    driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
-    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    log_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
     driver.get(BASE + "/admin/badges")
     row = driver.find_element(By.XPATH, "//tr[td/a[normalize-space()='Three AI outputs, checked']]")
     check("A practice project" in row.text and "pass mark 60" in row.text, "the waiting work shows its capstone and pass mark")
@@ -366,11 +412,7 @@ try:
     row.find_element(By.NAME, "notes").send_keys("Careful checks; cite the source lines next time.")
     click_and_wait(driver, By.XPATH, "//tr[td/a[normalize-space()='Three AI outputs, checked']]//button[normalize-space()='Score']")
     check("certification" in driver.find_element(By.CSS_SELECTOR, ".notice").text, "scoring the last step issues the certification")
-    driver.delete_all_cookies()
-    driver.get(BASE + "/login")
-    driver.find_element(By.ID, "email").send_keys(sam_email)
-    driver.find_element(By.ID, "password").send_keys("an exam password")
-    click_and_wait(driver, By.CSS_SELECTOR, "form button[type=submit]")
+    log_in(driver, sam_email, "an exam password")
     driver.get(BASE + "/pathways/exam-practitioner")
     summary = driver.find_element(By.CSS_SELECTOR, ".pathway-summary").text
     check("2 of 2 steps done." in summary and "You hold this certification" in summary, f"the certification is held ({summary!r})")
@@ -386,6 +428,33 @@ try:
     keys = driver.find_element(By.CSS_SELECTOR, "table").text
     check("#key-1" in keys and "#ed25519-1" in keys and "in use" in keys, "it lists the signing keys")
     shot(driver, "41-issuer-profile")
+
+    print("an administrator calibrates the exam from its stored sittings, as a background job")
+    log_in(driver, ADMIN_EMAIL, ADMIN_PASSWORD)
+    driver.get(BASE + "/admin/calibration")
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Calibration", "the admin navigation reaches the calibration page")
+    first = request_calibration(driver)
+    status, message = first
+    # Three sittings are too few: the run fails, saying why and what to do.
+    check(status.startswith("failed"), f"the run over a handful of sittings failed ({status!r})")
+    check("cannot be calibrated yet" in message and ("Calibrate again once" in message or "calibration needs" in message),
+          f"its reason says what to do ({message[:160]!r})")
+    check(not driver.find_elements(By.CSS_SELECTOR, "meta[http-equiv=refresh]"), "the page stops refreshing once nothing waits")
+    shot(driver, "42-admin-calibration-failed")
+    if not DATABASE.startswith("postgres://"):
+        # A pilot's worth of sittings, written beside the real ones in their stored form.
+        seed_sittings(150)
+        status, message = request_calibration(driver)
+        check(status.startswith("done"), f"the run over 150 more sittings is done ({status!r}: {message[:200]!r})")
+        row = driver.find_elements(By.CSS_SELECTOR, ".admin-table tbody tr")[0]
+        check("examinees" in row.text and "bank version" in row.text and "EM cycles" in row.text, "the row sums up the calibration")
+        check(row.find_element(By.LINK_TEXT, "bank.yaml").get_attribute("href").endswith("/bank.yaml"), "the new bank can be downloaded")
+        shot(driver, "43-admin-calibration-done")
+        click_and_wait(driver, By.LINK_TEXT, "Report")
+        check("Calibration" in driver.find_element(By.TAG_NAME, "h1").text, "the stored report opens")
+        check(driver.execute_script("return getComputedStyle(document.body).fontFamily") != "" and
+              len(driver.find_elements(By.CSS_SELECTOR, "svg")) > 0, "with its styles and its information curve")
+        shot(driver, "44-calibration-report-served")
 finally:
     driver.quit()
 

@@ -41,6 +41,16 @@ public struct CalibrationService: Sendable {
         public struct Problem: Sendable, Equatable {
             public var line: Int
             public var message: String
+            /// For a problem with one item's data: the item, and the problem in a few words.
+            public var item: String?
+            public var brief: String?
+
+            public init(line: Int, message: String, item: String? = nil, brief: String? = nil) {
+                self.line = line
+                self.message = message
+                self.item = item
+                self.brief = brief
+            }
         }
 
         public var description: String {
@@ -236,11 +246,17 @@ public struct CalibrationService: Sendable {
             let seen = seenScores[index]
             let firstLine = responses.first { $0.item == item.id.rawValue }?.line ?? 1
             if seen.count < 2 {
-                problems.append(.init(line: firstLine, message: "every examinee scored \(seen.first ?? 0) on \(item.id.rawValue), so there is nothing to calibrate; leave it out of the file or add answers from a wider range of examinees"))
+                problems.append(.init(
+                    line: firstLine, message: "every examinee scored \(seen.first ?? 0) on \(item.id.rawValue), so there is nothing to calibrate; leave it out, or collect answers from a wider range of examinees",
+                    item: item.id.rawValue, brief: "everyone scored \(seen.first ?? 0)"
+                ))
             } else if maxScores[index] > 1 {
                 let missing = (0 ... maxScores[index]).filter { !seen.contains($0) }
                 if !missing.isEmpty {
-                    problems.append(.init(line: firstLine, message: "nobody scored \(missing.map(String.init).joined(separator: ", ")) of \(maxScores[index]) on \(item.id.rawValue); the graded model needs every score seen at least once — collect more answers or leave it out"))
+                    problems.append(.init(
+                        line: firstLine, message: "nobody scored \(missing.map(String.init).joined(separator: ", ")) of \(maxScores[index]) on \(item.id.rawValue); the graded model needs every score seen at least once — collect more answers or leave it out",
+                        item: item.id.rawValue, brief: "nobody scored \(missing.map(String.init).joined(separator: ", ")) of \(maxScores[index])"
+                    ))
                 }
             }
         }

@@ -86,6 +86,9 @@ public final class JobRunner: Sendable {
         /// Delete expired sessions, and jobs done more than `keepDoneJobs` ago; scheduled once
         /// an hour by whichever node gets there first.
         public static let purgeSessions = "sessions.purge"
+        /// Calibrate a course's exam from its stored sittings; the payload is the run's id
+        /// (`CalibrationRunService`).
+        public static let calibrate = "calibration.run"
     }
 
     let store: any CairnStore
@@ -106,7 +109,7 @@ public final class JobRunner: Sendable {
     }
 
     /// The handlers for Cairn's own jobs.
-    public static func handlers(store: any CairnStore, badges: BadgeService, clock: Clock = .system) -> [String: Handler] {
+    public static func handlers(store: any CairnStore, badges: BadgeService, calibration: CalibrationRunService, clock: Clock = .system) -> [String: Handler] {
         [
             Kind.issueBadge: { job in
                 guard let session = try await store.examSession(id: ExamSessionID(rawValue: job.payload)) else {
@@ -122,6 +125,7 @@ public final class JobRunner: Sendable {
                 try await store.deleteSessions(expiredBefore: clock.now())
                 try await store.deleteJobs(doneBefore: clock.now().addingTimeInterval(-keepDoneJobs))
             },
+            Kind.calibrate: { job in try await calibration.perform(job) },
         ]
     }
 

@@ -356,8 +356,6 @@ public struct AttemptTally: Sendable, Equatable {
     }
 }
 
-/// Everything AppServices stores, with transactions: a use case that writes more than
-/// one row runs inside `transaction` so that a failure leaves nothing half-written.
 /// Background work kept in the database, so that any node can do it (see `JobRunner`).
 public protocol JobRepository: Sendable {
     /// Stores a job unless one with the same key exists; says whether it was stored.
@@ -372,18 +370,20 @@ public protocol JobRepository: Sendable {
     func completeJob(id: String, worker: String, at date: Date) async throws -> Bool
     /// Records a failed attempt: the job runs again at `retryAt`, or, when nil, has failed for good.
     func failJob(id: String, worker: String, error: String, retryAt: Date?, at date: Date) async throws
-    /// Jobs with this key, or of this status, newest first.
     /// Marks failed the jobs whose worker stopped during their last attempt (the lease ran
     /// out with no attempts left), so they do not stay "running" for ever.
     func failAbandonedJobs(at date: Date) async throws
     /// Deletes jobs done before `date` (failed ones stay for an administrator to see).
     func deleteJobs(doneBefore date: Date) async throws
     func job(key: String) async throws -> JobRecord?
+    /// Jobs of this status (or all), newest first.
     func jobs(status: JobStatus?, limit: Int) async throws -> [JobRecord]
 }
 
+/// Everything AppServices stores, with transactions: a use case that writes more than
+/// one row runs inside `transaction` so that a failure leaves nothing half-written.
 public protocol CairnStore: UserRepository, SessionRepository, OrganisationRepository, EnrolmentRepository, ProgressRepository, LearningRepository,
-    ExamRepository, CredentialRepository, JobRepository {
+    ExamRepository, CredentialRepository, JobRepository, CalibrationRepository {
     func transaction<T: Sendable>(_ body: @Sendable (any CairnStore) async throws -> T) async throws -> T
     /// Cheap round trip for readiness checks.
     func ping() async throws

@@ -315,6 +315,30 @@ public enum Migrations {
             "CREATE INDEX jobs_leased ON jobs(locked_until) WHERE status = 'running'",
             "CREATE INDEX jobs_status ON jobs(status, created_at)",
         ]),
+        // Calibrations asked for in the administration pages and run as jobs: the request,
+        // its outcome, and the files a run that is done produced.
+        Migration(version: 15, name: "create calibration runs", statements: [
+            """
+            CREATE TABLE calibration_runs (
+                id TEXT PRIMARY KEY,
+                course_id TEXT NOT NULL,
+                requested_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                requested_at BIGINT NOT NULL,
+                status TEXT NOT NULL,
+                finished_at BIGINT,
+                examinees INTEGER,
+                items INTEGER,
+                flagged_items INTEGER,
+                bank_version TEXT,
+                message TEXT,
+                report_html TEXT,
+                parameters_csv TEXT,
+                bank_yaml TEXT
+            )
+            """,
+            "CREATE INDEX calibration_runs_requested ON calibration_runs(requested_at)",
+            "CREATE INDEX calibration_runs_queued ON calibration_runs(course_id) WHERE status = 'queued'",
+        ]),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

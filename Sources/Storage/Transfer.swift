@@ -29,7 +29,7 @@ public enum Transfer {
     public static let tables = [
         "users", "sessions", "organisations", "memberships", "enrolments", "lesson_progress", "conversations", "chat_messages",
         "attempts", "hint_requests", "skill_mastery", "task_progress", "exam_sessions", "exam_responses", "exam_item_exposure",
-        "exam_events", "issuer_keys", "badges", "capstone_work", "jobs",
+        "exam_events", "issuer_keys", "badges", "capstone_work", "jobs", "calibration_runs",
     ]
 
     public struct Summary: Sendable, Equatable {

@@ -33,6 +33,8 @@ public struct CairnEnvironment: Sendable {
     public let learning: LearningService
     public let exams: ExamService
     public let badges: BadgeService
+    /// Calibration requested from the administration pages, run as jobs.
+    public let calibration: CalibrationRunService
     /// Runs the background jobs stored in the database (any node may take any job).
     public let jobs: JobRunner
 
@@ -63,13 +65,15 @@ public struct CairnEnvironment: Sendable {
         let courses = CatalogService(catalog: catalog, store: store)
         let learning = LearningService(catalog: courses, store: store)
         let badges = BadgeService(catalog: courses, store: store, baseURL: config.publicURL ?? "http://\(config.host):\(config.port)")
+        let calibration = CalibrationRunService(catalog: courses, store: store)
         return CairnEnvironment(
             config: config, database: database, catalog: catalog,
             accounts: AccountService(store: store, hasher: hasher),
             courses: courses, learning: learning,
             exams: ExamService(catalog: courses, learning: learning, store: store, badges: badges),
             badges: badges,
-            jobs: JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges), logger: logger)
+            calibration: calibration,
+            jobs: JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges, calibration: calibration), logger: logger)
         )
     }
 }
@@ -154,6 +158,7 @@ func buildRouter(environment: CairnEnvironment, templates: Templates) -> Router<
     ExamRoutes(environment: environment, templates: templates).add(to: router)
     ExamRoutes(environment: environment, templates: templates).addReview(to: router)
     BadgeRoutes(environment: environment, templates: templates).add(to: router)
+    CalibrationRoutes(environment: environment, templates: templates).add(to: router)
     PathwayRoutes(environment: environment, templates: templates).add(to: router)
     APIRoutes(environment: environment, cookies: cookies).add(to: router)
     allowedMethods.load(router.routes)

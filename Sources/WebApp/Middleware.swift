@@ -26,13 +26,16 @@ extension HTTPField.Name {
 }
 
 /// Headers every response carries. A strict policy now: no inline scripts, nothing from
-/// other origins, no framing.
+/// other origins, no framing. A route that serves a stored document with its own inline
+/// styles (a calibration report) sets a stricter policy of its own, which is kept.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = CairnRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        if response.headers[.contentSecurityPolicy] == nil {
+            response.headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicyHeader] = "same-origin"
         response.headers[.xFrameOptions] = "DENY"

@@ -58,7 +58,8 @@ struct BadgeServiceTests {
         let (room, badges, exams) = try await Self.room()
         let store = room.store
         let clock = room.world.clock
-        let runner = JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges, clock: clock.clock), worker: "w", clock: clock.clock)
+        let runner = JobRunner(store: store, handlers: JobRunner.handlers(
+            store: store, badges: badges, calibration: CalibrationRunService(catalog: room.world.courses, store: store, clock: clock.clock), clock: clock.clock), worker: "w", clock: clock.clock)
 
         // Issued at once on a pass; the job, due a minute later, finds it issued.
         let passed = try await Self.pass(room, exams, try await room.readyLearner("ada"))

@@ -29,8 +29,18 @@ struct ExamRoom {
     let learning: LearningService
     let exams: ExamService
 
-    static func make(linear: Bool = false) async throws -> ExamRoom {
+    /// `itemsPerSkill` keeps that many items of each skill area, so a small linear form
+    /// (four per area) gives every sitting the same items.
+    static func make(linear: Bool = false, itemsPerSkill: Int? = nil) async throws -> ExamRoom {
         var course = fixture
+        if let itemsPerSkill {
+            var kept: [SkillID: Int] = [:]
+            course.items = course.items.filter { item in
+                let skill = item.skills[0]
+                kept[skill, default: 0] += 1
+                return kept[skill]! <= itemsPerSkill
+            }
+        }
         if linear {
             course.exam.cutTheta = nil
             course.items = course.items.map { item in

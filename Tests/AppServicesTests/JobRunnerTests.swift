@@ -53,7 +53,8 @@ struct JobRunnerTests {
         _ = try await world.accounts.signUp(email: "sweep@example.org", password: "a long password", displayName: "Sweep")
         let (_, session) = try await world.accounts.logIn(email: "sweep@example.org", password: "a long password")
         let nodes = (0 ..< 3).map { JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: BadgeService(
-            catalog: world.courses, store: store, baseURL: "https://learn.example.org", clock: world.clock.clock), clock: world.clock.clock),
+            catalog: world.courses, store: store, baseURL: "https://learn.example.org", clock: world.clock.clock),
+            calibration: CalibrationRunService(catalog: world.courses, store: store, clock: world.clock.clock), clock: world.clock.clock),
             worker: "node-\($0)", clock: world.clock.clock) }
         for node in nodes { try await node.schedulePeriodic() }
         #expect(try await store.jobs(status: .queued, limit: 10).count == 1, "one sweep for this hour")

@@ -26,6 +26,21 @@ struct TransferTests {
         _ = try await room.exams.start(course: ExamRoom.courseID, user: bo)
         try await room.answer(bo, right: false)
         _ = try await room.world.accounts.logIn(email: "bo@example.org", password: "a long password")
+        // A calibration done, with its files, and one still waiting with its job.
+        let finished = CalibrationRun(id: "calibration-1", courseID: ExamRoom.courseID, requestedBy: ada, requestedAt: room.world.clock.now)
+        try await room.store.insertCalibrationRun(finished)
+        var done = finished
+        done.status = .done
+        done.finishedAt = room.world.clock.now + 5
+        done.examinees = 300
+        done.items = 20
+        done.flaggedItems = 1
+        done.bankVersion = "2026-11-22.1"
+        done.message = "6000 responses; converged"
+        _ = try await room.store.finishCalibrationRun(done, files: CalibrationFiles(
+            reportHTML: "<!doctype html>\n<h1>Calibration — “exam”</h1>", parametersCSV: "item,a,b\nq1,1.1,-0.2\n", bankYAML: "bank_version: 2026-11-22.1\n"
+        ))
+        _ = try await CalibrationRunService(catalog: room.catalog, store: room.store, clock: room.world.clock.clock).request(course: ExamRoom.courseID, by: bo)
         return (room, room.world.database)
     }
 
@@ -35,7 +50,7 @@ struct TransferTests {
         let date = Date(timeIntervalSince1970: 1_900_000_000)
         let first = Self.file("first")
         let summary = try await source.export(to: first, at: date)
-        #expect(summary.rows["users"] == 2 && summary.rows["badges"] == 1 && summary.rows["jobs"] == 1)
+        #expect(summary.rows["users"] == 2 && summary.rows["badges"] == 1 && summary.rows["jobs"] == 2 && summary.rows["calibration_runs"] == 2)
         #expect((summary.rows["attempts"] ?? 0) >= 2 && (summary.rows["exam_responses"] ?? 0) >= 4 && (summary.rows["chat_messages"] ?? 0) > 4)
 
         // Into SQLite, then from SQLite into a database of the run's kind (SQLite, or PostgreSQL).
