@@ -34,7 +34,7 @@ let package = Package(
     ],
     targets: [
         // Domain types and IDs. No I/O, nothing beyond Foundation.
-        .target(name: "CairnCore", swiftSettings: swiftSettings),
+        .target(name: "CairnCore", exclude: ["README.md"], swiftSettings: swiftSettings),
         // The course file format: parse, validate, render lesson Markdown.
         .target(
             name: "Curriculum",
@@ -43,10 +43,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Ink", package: "Ink"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // Graders per task type, rubric checks, span overlap, personal-data detection, agreement.
-        .target(name: "Grading", dependencies: ["CairnCore", "Curriculum"], swiftSettings: swiftSettings),
+        .target(name: "Grading", dependencies: ["CairnCore", "Curriculum"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Item response models, ability estimation, calibration, item analysis, DIF, adaptive testing.
         .target(name: "Psychometrics", exclude: ["README.md"], swiftSettings: swiftSettings),
         // Open Badges 3.0 credentials: the data model, VC-JWT signing and verification (ES256
@@ -63,7 +64,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Tutor policy, hints, knowledge tracing, retrieval over course text.
-        .target(name: "Tutoring", dependencies: ["CairnCore", "Curriculum", "Grading"], swiftSettings: swiftSettings),
+        .target(name: "Tutoring", dependencies: ["CairnCore", "Curriculum", "Grading"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Use cases; declares the storage, clock and hashing protocols it needs.
         .target(
             name: "AppServices",
@@ -76,9 +77,10 @@ let package = Package(
                 "Credentials",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
-        // Schema, migrations and repositories over SQLite (PostgreSQL later).
+        // Schema, migrations and repositories over SQLite and PostgreSQL.
         .target(
             name: "Storage",
             dependencies: [
@@ -92,6 +94,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
         // Hummingbird routes (HTML + JSON), auth, middleware, templates; the composition root.
@@ -117,6 +120,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ],
+            exclude: ["README.md"],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),

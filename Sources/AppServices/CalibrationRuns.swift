@@ -101,19 +101,27 @@ public struct CalibrationRunService: Sendable {
         }
         let now = clock.now()
         let run = CalibrationRun(id: RandomUUID.string(), courseID: course.id, requestedBy: admin, requestedAt: now)
-        return try await store.transaction { store in
-            if let waiting = try await store.queuedCalibrationRun(course: course.id) {
-                // A run whose job gave up (its last worker stopped) would wait for ever: it
-                // is closed as failed, and this request queues a new one.
-                guard let job = try await store.job(key: Self.jobKey(waiting.id)), job.status == .failed else { return (waiting, false) }
-                _ = try await store.finishCalibrationRun(failed(waiting, "the calibration could not be run: \(job.lastError ?? "its job failed")"), files: nil)
+        do {
+            return try await store.transaction { store in
+                if let waiting = try await store.queuedCalibrationRun(course: course.id) {
+                    // A run whose job gave up (failed, or its worker stopped during the last
+                    // attempt) would wait for ever: it is closed as failed, and this request
+                    // queues a new one.
+                    try await store.failAbandonedJobs(at: now)
+                    guard let job = try await store.job(key: Self.jobKey(waiting.id)), job.status == .failed else { return (waiting, false) }
+                    _ = try await store.finishCalibrationRun(failed(waiting, "the calibration could not be run: \(job.lastError ?? "its job failed")"), files: nil)
+                }
+                try await store.insertCalibrationRun(run)
+                try await store.enqueueJob(NewJob(
+                    kind: JobRunner.Kind.calibrate, payload: run.id, key: Self.jobKey(run.id),
+                    runAt: now, maxAttempts: 3, createdAt: now
+                ))
+                return (run, true)
             }
-            try await store.insertCalibrationRun(run)
-            try await store.enqueueJob(NewJob(
-                kind: JobRunner.Kind.calibrate, payload: run.id, key: Self.jobKey(run.id),
-                runAt: now, maxAttempts: 3, createdAt: now
-            ))
-            return (run, true)
+        } catch StoreError.conflict {
+            // Another request queued one at the same moment (one queued run per course).
+            guard let waiting = try await store.queuedCalibrationRun(course: course.id) else { throw StoreError.unavailable("calibration request raced; try again") }
+            return (waiting, false)
         }
     }
 
@@ -160,9 +168,15 @@ public struct CalibrationRunService: Sendable {
             return (failed(run, "the node that took this run does not serve \(run.courseID.rawValue); check that every node has the same courses"), nil)
         }
         let service = CalibrationService()
-        let stored = try await store.calibrationResponses(course: course.id)
+        let read: (responses: [CalibrationService.Response], unknownItems: Int)
+        let examinees: Int
         do {
-            let read = try service.responses(stored: stored, course: course)
+            // The stored rows are let go once turned into responses: a big pilot's are many.
+            let stored = try await store.calibrationResponses(course: course.id)
+            examinees = Set(stored.map(\.response.sessionID)).count
+            read = try service.responses(stored: stored, course: course)
+        }
+        do {
             guard !read.responses.isEmpty else {
                 return (failed(run, "\(course.title) has no finished exam sittings yet; calibrate once learners have taken the exam"), nil)
             }
@@ -191,7 +205,7 @@ public struct CalibrationRunService: Sendable {
                 bankYAML: CalibrationReportWriter.bankYAML(report)
             ))
         } catch let error as CalibrationService.InputError {
-            return (failed(run, Self.reason(error, examinees: Set(stored.map(\.response.sessionID)).count)), nil)
+            return (failed(run, Self.reason(error, examinees: examinees)), nil)
         }
     }
 

@@ -136,21 +136,41 @@ public final class JobRunner: Sendable {
     @discardableResult
     public func runDue() async throws -> Int {
         var ran = 0
-        while let job = try await store.claimJob(worker: worker, now: clock.now(), leaseUntil: clock.now().addingTimeInterval(lease)) {
+        // Not once the node is stopping: a job put back would be taken again at once.
+        while !Task.isCancelled, let job = try await store.claimJob(kinds: kinds, worker: worker, now: clock.now(), leaseUntil: clock.now().addingTimeInterval(lease)) {
             await run(job)
             ran += 1
         }
         return ran
     }
 
+    /// The kinds this node takes: those it has handlers for.
+    var kinds: [String] { handlers.keys.sorted() }
+
     func run(_ job: JobRecord) async {
         let metadata: Logger.Metadata = ["job": "\(job.id)", "kind": "\(job.kind)", "attempt": "\(job.attempts)"]
+        // While the handler works, the lease is renewed every third of it: a long job (a big
+        // calibration) stays this worker's, and a worker that dies loses it within one lease.
+        let heartbeat = Task { [store, worker, lease, clock] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(lease / 3))
+                guard !Task.isCancelled else { return }
+                _ = try? await store.renewJobLease(id: job.id, worker: worker, until: clock.now().addingTimeInterval(lease))
+            }
+        }
+        defer { heartbeat.cancel() }
         do {
             guard let handler = handlers[job.kind] else { throw JobError.permanent("no handler for jobs of kind '\(job.kind)' on this node") }
             try await handler(job)
             if try await !store.completeJob(id: job.id, worker: worker, at: clock.now()) {
                 logger.warning("job finished after its lease ran out; another worker holds it now", metadata: metadata)
             }
+        } catch is CancellationError {
+            // The node is shutting down: the job goes back to the queue, its attempt not
+            // counted, for this node or another to take.
+            logger.info("job put back: the node is stopping", metadata: metadata)
+            // In a task of its own: this one is cancelled, and the database call must not be.
+            await Task { [store, worker] in try? await store.releaseJob(id: job.id, worker: worker) }.value
         } catch {
             let permanent = (error as? JobError)?.isPermanent == true
             let retryAt = permanent || job.attempts >= job.maxAttempts ? nil : clock.now().addingTimeInterval(Self.backoff(attempt: job.attempts))

@@ -361,10 +361,17 @@ public protocol JobRepository: Sendable {
     /// Stores a job unless one with the same key exists; says whether it was stored.
     @discardableResult
     func enqueueJob(_ job: NewJob) async throws -> Bool
-    /// Takes one job that is due (or whose last worker's lease ran out) for `worker` until
-    /// `leaseUntil`, counting the attempt; nil when none is due. Two workers never hold
-    /// the same job at once.
-    func claimJob(worker: String, now: Date, leaseUntil: Date) async throws -> JobRecord?
+    /// Takes one job of `kinds` (any kind when nil) that is due (or whose last worker's lease
+    /// ran out) for `worker` until `leaseUntil`, counting the attempt; nil when none is due.
+    /// Two workers never hold the same job at once.
+    func claimJob(kinds: [String]?, worker: String, now: Date, leaseUntil: Date) async throws -> JobRecord?
+    /// Extends the lease of a job `worker` still holds (a long job's heartbeat); false when
+    /// it holds it no longer.
+    @discardableResult
+    func renewJobLease(id: String, worker: String, until date: Date) async throws -> Bool
+    /// Puts a job `worker` holds back in the queue without counting the attempt (the node is
+    /// shutting down mid-job).
+    func releaseJob(id: String, worker: String) async throws
     /// Marks a job done, if `worker` still holds it; says whether it did.
     @discardableResult
     func completeJob(id: String, worker: String, at date: Date) async throws -> Bool
@@ -378,6 +385,13 @@ public protocol JobRepository: Sendable {
     func job(key: String) async throws -> JobRecord?
     /// Jobs of this status (or all), newest first.
     func jobs(status: JobStatus?, limit: Int) async throws -> [JobRecord]
+}
+
+extension JobRepository {
+    /// Takes one due job of any kind.
+    public func claimJob(worker: String, now: Date, leaseUntil: Date) async throws -> JobRecord? {
+        try await claimJob(kinds: nil, worker: worker, now: now, leaseUntil: leaseUntil)
+    }
 }
 
 /// Everything AppServices stores, with transactions: a use case that writes more than

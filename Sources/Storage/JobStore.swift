@@ -10,12 +10,16 @@ import SQLKit
 extension SQLStore {
     static let jobColumns = "id, kind, payload, job_key, status, attempts, max_attempts, run_at, locked_by, locked_until, last_error, created_at, finished_at"
 
-    static func claimJob(postgres: Bool) -> Statement {
-        Statement("""
+    /// The claim, for jobs of the given kinds (all kinds when nil): a node takes only work it
+    /// has handlers for, so during a rolling deploy an older node leaves a newer kind of job
+    /// for the newer nodes instead of failing it.
+    static func claimJob(postgres: Bool, kinds: Int?) -> Statement {
+        let only = kinds.map { " AND kind IN (" + Array(repeating: "?", count: $0).joined(separator: ", ") + ")" } ?? ""
+        return Statement("""
             UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1
             WHERE id = (
                 SELECT id FROM jobs
-                WHERE (status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until <= ? AND attempts < max_attempts)
+                WHERE ((status = 'queued' AND run_at <= ?) OR (status = 'running' AND locked_until <= ? AND attempts < max_attempts))\(only)
                 ORDER BY run_at LIMIT 1\(postgres ? " FOR UPDATE SKIP LOCKED" : "")
             )
             RETURNING \(jobColumns)
@@ -38,12 +42,32 @@ extension SQLStore {
         }
     }
 
-    public func claimJob(worker: String, now: Date, leaseUntil: Date) async throws -> JobRecord? {
-        try await withDatabase { db in
+    public func claimJob(kinds: [String]?, worker: String, now: Date, leaseUntil: Date) async throws -> JobRecord? {
+        if let kinds, kinds.isEmpty { return nil }
+        return try await withDatabase { db in
             let now = Int(now.epochMilliseconds)
-            return try await db.rows(Self.claimJob(postgres: db.dialect.name == "postgresql"), [
+            return try await db.rows(Self.claimJob(postgres: db.dialect.name == "postgresql", kinds: kinds?.count), [
                 .text(worker), .integer(Int(leaseUntil.epochMilliseconds)), .integer(now), .integer(now),
-            ]).first.map(Self.job)
+            ] + (kinds ?? []).map { .text($0) }).first.map(Self.job)
+        }
+    }
+
+    @discardableResult
+    public func renewJobLease(id: String, worker: String, until date: Date) async throws -> Bool {
+        try await withDatabase { db in
+            try await !db.rows(Statement("""
+                UPDATE jobs SET locked_until = ? WHERE id = ? AND status = 'running' AND locked_by = ?
+                RETURNING id
+                """), [.integer(Int(date.epochMilliseconds)), .text(id), .text(worker)]).isEmpty
+        }
+    }
+
+    public func releaseJob(id: String, worker: String) async throws {
+        try await withDatabase { db in
+            try await db.run(Statement("""
+                UPDATE jobs SET status = 'queued', attempts = attempts - 1, locked_by = NULL, locked_until = NULL
+                WHERE id = ? AND status = 'running' AND locked_by = ?
+                """), [.text(id), .text(worker)])
         }
     }
 

@@ -337,7 +337,8 @@ public enum Migrations {
             )
             """,
             "CREATE INDEX calibration_runs_requested ON calibration_runs(requested_at)",
-            "CREATE INDEX calibration_runs_queued ON calibration_runs(course_id) WHERE status = 'queued'",
+            // One queued run per course: two requests at once cannot both queue one.
+            "CREATE UNIQUE INDEX calibration_runs_queued ON calibration_runs(course_id) WHERE status = 'queued'",
         ]),
     ]
 

@@ -9,11 +9,11 @@ import SQLKit
 /// The export is JSON Lines, one row per line, readable by any tool and independent of the
 /// database it came from:
 ///
-///     {"format":"cairn-export","version":1,"schema":14,"exported_at":"2026-11-22T10:00:00Z"}
+///     {"format":"cairn-export","version":1,"schema":15,"exported_at":"2026-11-22T10:00:00Z"}
 ///     {"table":"users","columns":["id","email",…]}
 ///     ["0b5f…","ada@example.org",…]
 ///     …
-///     {"end":true,"tables":20,"rows":12345}
+///     {"end":true,"tables":21,"rows":12345}
 ///
 /// Values are typed by their column: text as strings, whole numbers, numbers, booleans
 /// (SQLite's 0 and 1 become false and true) and null. Every table is read inside one read

@@ -31,6 +31,9 @@ public struct AppConfig: Sendable {
     public var databasePoolSize: Int = 10
     /// A PostgreSQL statement running longer than this is cancelled, in seconds.
     public var statementTimeoutSeconds: Int = 30
+    /// Whether this node takes background jobs. On by default (every node does); off for
+    /// nodes that should only serve requests while others do the background work.
+    public var runsJobs: Bool = true
 
     public init() {}
 

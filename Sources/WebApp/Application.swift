@@ -131,7 +131,8 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
         },
         logger: logger
     )
-    app.addServices(DatabaseService(database: environment.database), JobRunnerService(runner: environment.jobs))
+    app.addServices(DatabaseService(database: environment.database))
+    if config.runsJobs { app.addServices(JobRunnerService(runner: environment.jobs)) }
     if (try? await environment.accounts.hasPlatformAdmin()) == false {
         logger.notice("No platform admin yet. Create one with: cairn users create-admin EMAIL --data \(config.dataDirectory)")
     }

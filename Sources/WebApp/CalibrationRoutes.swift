@@ -75,9 +75,10 @@ struct CalibrationRoutes {
             if let job {
                 // The job says whether a node has the run now, and why it stopped if it did.
                 switch job.status {
+                case .running where stopped(job): state = "stopped: the node running it stopped during its last attempt; ask again to queue a new run"
                 case .running: state = "running (attempt \(job.attempts) of \(job.maxAttempts))"
                 case .queued where job.attempts > 0: state = "waiting to retry: \(job.lastError ?? "")"
-                case .failed: state = "failed: \(job.lastError ?? "")"
+                case .failed: state = "failed: \(job.lastError ?? ""); ask again to queue a new run"
                 default: break
                 }
             }
@@ -98,8 +99,13 @@ struct CalibrationRoutes {
             title: "Calibration", user: NavUser(admin), notice: notice, error: error,
             courses: calibration.courses.map { CourseOption(id: $0.id.rawValue, title: $0.title) },
             hasCourses: !calibration.courses.isEmpty, runs: rows, hasRuns: !rows.isEmpty,
-            refresh: runs.contains { $0.run.status == .queued && $0.job?.status != .failed }
+            refresh: runs.contains { run in run.run.status == .queued && run.job.map { $0.status != .failed && !stopped($0) } ?? true }
         )
+    }
+
+    /// A job whose worker stopped during its last attempt: nothing will take it again.
+    func stopped(_ job: JobRecord) -> Bool {
+        job.status == .running && job.attempts >= job.maxAttempts && (job.lockedUntil ?? .distantFuture) <= Date()
     }
 }
 

@@ -25,16 +25,21 @@ extension HTTPField.Name {
     static let lastEventID = Self("Last-Event-ID")!
 }
 
-/// Headers every response carries. A strict policy now: no inline scripts, nothing from
-/// other origins, no framing. A route that serves a stored document with its own inline
-/// styles (a calibration report) sets a stricter policy of its own, which is kept.
+/// Headers every response carries. A strict policy: no inline scripts, nothing from other
+/// origins, no framing. The one exception is a policy listed in `documentPolicies`: a
+/// stored document served as it is (a calibration report) keeps the policy its route set,
+/// which allows its inline styles but nothing else (no scripts, nothing loaded). Any other
+/// policy a route sets is replaced by the strict one.
 struct SecurityHeadersMiddleware: RouterMiddleware {
     typealias Context = CairnRequestContext
 
+    static let strictPolicy = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    static let documentPolicies: Set<String> = [CalibrationRoutes.reportPolicy]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        if response.headers[.contentSecurityPolicy] == nil {
-            response.headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+        if !(response.headers[.contentSecurityPolicy].map(Self.documentPolicies.contains) ?? false) {
+            response.headers[.contentSecurityPolicy] = Self.strictPolicy
         }
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.referrerPolicyHeader] = "same-origin"

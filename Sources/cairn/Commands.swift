@@ -38,6 +38,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "bcrypt cost for new passwords, 10 to 16. Env: CAIRN_BCRYPT_COST. Default: 12")
     var bcryptCost: String?
 
+    @Option(help: "Whether this node takes background jobs (badges, calibration, the session sweep): on or off. Env: CAIRN_JOBS. Default: on")
+    var jobs: String?
+
     @OptionGroup var data: DataOptions
     @OptionGroup var courses: CourseOptions
     @OptionGroup var log: LogOptions
@@ -62,6 +65,13 @@ struct Serve: AsyncParsableCommand {
             }
             if let value = bcryptCost ?? environment["CAIRN_BCRYPT_COST"] {
                 config.bcryptCost = try parseInt(value, setting: "--bcrypt-cost / CAIRN_BCRYPT_COST", range: 10...16)
+            }
+            if let value = jobs ?? environment["CAIRN_JOBS"] {
+                switch value.lowercased() {
+                case "on": config.runsJobs = true
+                case "off": config.runsJobs = false
+                default: throw ConfigError(setting: "--jobs / CAIRN_JOBS", message: "'\(value)' is neither on nor off")
+                }
             }
         } catch let error as ConfigError {
             fail(error.description)

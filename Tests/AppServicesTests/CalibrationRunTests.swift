@@ -85,7 +85,7 @@ struct CalibrationRunTests {
         await room.shutdown()
     }
 
-    @Test("a run whose job failed for good is closed as failed when the course is asked for again, and a new one queued")
+    @Test("a run whose worker stopped during its last attempt is closed as failed when the course is asked for again, and a new one queued")
     func abandonedRun() async throws {
         let (room, calibration, _, admin) = try await Self.room()
         let stuck = try await calibration.request(course: ExamRoom.courseID, by: admin).run
@@ -95,13 +95,25 @@ struct CalibrationRunTests {
             #expect(job.payload == stuck.id)
             room.world.clock.advance(by: 11)
         }
-        try await room.store.failAbandonedJobs(at: room.world.clock.now)
-        #expect(try await room.store.job(key: "calibration.run:\(stuck.id)")?.status == .failed)
+        #expect(try await room.store.job(key: "calibration.run:\(stuck.id)")?.status == .running, "nothing has noticed yet (the hourly sweep would)")
 
         let (fresh, queued) = try await calibration.request(course: ExamRoom.courseID, by: admin)
         #expect(queued && fresh.id != stuck.id)
         let closed = try #require(try await calibration.runs().first { $0.run.id == stuck.id }?.run)
         #expect(closed.status == .failed && closed.message?.contains("its worker stopped") == true, "\(closed.message ?? "")")
+        await room.shutdown()
+    }
+
+    @Test("requests at the same moment queue one run between them")
+    func concurrentRequests() async throws {
+        let (room, calibration, _, admin) = try await Self.room()
+        let results = try await withThrowingTaskGroup(of: (CalibrationRun, Bool).self) { group in
+            for _ in 0 ..< 6 { group.addTask { try await calibration.request(course: ExamRoom.courseID, by: admin) } }
+            return try await group.reduce(into: [(CalibrationRun, Bool)]()) { $0.append($1) }
+        }
+        #expect(results.filter(\.1).count == 1, "one request queued a run")
+        #expect(Set(results.map(\.0.id)).count == 1, "the others were given that run")
+        #expect(try await room.store.jobs(status: .queued, limit: 10).filter { $0.kind == JobRunner.Kind.calibrate }.count == 1)
         await room.shutdown()
     }
 

@@ -95,4 +95,28 @@ struct JobStoreTests {
             #expect(try await store.claimJob(worker: "w1", now: t0 + 1000, leaseUntil: t0 + 1010) == nil)
         }
     }
+
+    @Test("a claim takes only the kinds asked for; a lease is renewed only by its holder; a released job is queued again, its attempt uncounted", arguments: Backend.allCases)
+    func kindsLeasesRelease(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            try await store.enqueueJob(NewJob(kind: "mail", payload: "", key: "mail-1", runAt: t0, createdAt: t0))
+            try await store.enqueueJob(NewJob(kind: "export", payload: "", key: "export-1", runAt: t0 + 1, createdAt: t0))
+            #expect(try await store.claimJob(kinds: [], worker: "w1", now: t0 + 2, leaseUntil: t0 + 12) == nil)
+            #expect(try await store.claimJob(kinds: ["calibration"], worker: "w1", now: t0 + 2, leaseUntil: t0 + 12) == nil)
+            let export = try #require(try await store.claimJob(kinds: ["export", "calibration"], worker: "w1", now: t0 + 2, leaseUntil: t0 + 12))
+            #expect(export.key == "export-1", "the earlier mail job is not of these kinds")
+
+            #expect(try await !store.renewJobLease(id: export.id, worker: "w2", until: t0 + 100), "only the holder renews")
+            #expect(try await store.renewJobLease(id: export.id, worker: "w1", until: t0 + 100))
+            #expect(try await store.claimJob(kinds: ["export"], worker: "w2", now: t0 + 50, leaseUntil: t0 + 60) == nil, "renewed past t0 + 50")
+            #expect(try await store.job(key: "export-1")?.lockedUntil == t0 + 100)
+
+            try await store.releaseJob(id: export.id, worker: "w2")
+            #expect(try await store.job(key: "export-1")?.status == .running, "another worker cannot release it")
+            try await store.releaseJob(id: export.id, worker: "w1")
+            let released = try #require(try await store.job(key: "export-1"))
+            #expect(released.status == .queued && released.attempts == 0 && released.lockedBy == nil && released.lockedUntil == nil)
+            #expect(try await store.claimJob(kinds: nil, worker: "w3", now: t0 + 3, leaseUntil: t0 + 13)?.key == "mail-1", "any kind, oldest first")
+        }
+    }
 }

@@ -15,9 +15,11 @@ import Testing
 struct CalibrationWebTests {
     @Test("an admin asks for a calibration, the job's outcome shows on the page, and a finished run's report and files are served to admins only")
     func calibrationPages() async throws {
-        let config = Fixtures.config(courses: ExamWebTests.examCourses)
+        var config = Fixtures.config(courses: ExamWebTests.examCourses)
+        // This node only serves requests (`--jobs off`); a second node's job runner, on the
+        // same database, takes the work.
+        config.runsJobs = false
         let app = try await buildApplication(config: config)
-        // A second node's services on the same database: its job runner takes the work.
         let node = try await CairnEnvironment.open(config: config, logger: Logger(label: "test"))
         try await app.test(.router) { client in
             var learner = try await ExamWebTests.readyLearner(client, "cal")

@@ -75,6 +75,8 @@ struct CommandLineTests {
         let environment = try Self.cairn(["serve"], environment: ["CAIRN_LOG_FORMAT": "xml"])
         #expect(environment.status == 1)
         #expect(environment.errors.contains("CAIRN_LOG_FORMAT"))
+        let jobs = try Self.cairn(["serve"], environment: ["CAIRN_JOBS": "sometimes"])
+        #expect(jobs.status == 1 && jobs.errors.contains("--jobs / CAIRN_JOBS: 'sometimes' is neither on nor off"), "\(jobs.errors)")
     }
 
     @Test("a bad or unreachable database URL stops start-up naming the setting, never the password")
@@ -105,10 +107,10 @@ struct CommandLineTests {
         let outcome = try Self.cairn(["serve", "--help"])
         #expect(outcome.status == 0)
         for setting in ["--host", "--port", "--data", "--database-url", "--database-pool-size", "--statement-timeout", "--courses", "--public-url",
-                        "--log-level", "--log-format", "--max-body-bytes", "--bcrypt-cost"] {
+                        "--log-level", "--log-format", "--max-body-bytes", "--bcrypt-cost", "--jobs"] {
             #expect(outcome.output.contains(setting), "\(setting) missing from --help")
         }
-        for variable in ["CAIRN_HOST", "CAIRN_PORT", "CAIRN_DATA", "CAIRN_DATABASE_URL", "CAIRN_DATABASE_POOL_SIZE", "CAIRN_STATEMENT_TIMEOUT", "CAIRN_COURSES"] {
+        for variable in ["CAIRN_HOST", "CAIRN_PORT", "CAIRN_DATA", "CAIRN_DATABASE_URL", "CAIRN_DATABASE_POOL_SIZE", "CAIRN_STATEMENT_TIMEOUT", "CAIRN_COURSES", "CAIRN_JOBS"] {
             #expect(outcome.output.contains(variable))
         }
     }
