@@ -149,18 +149,49 @@ public struct LearningService: Sendable {
         let record = try await learnerRecord(user: user, course: course, tally: tally, store: store)
         let delivered = Set(records.compactMap(\.step))
         let openTask = script(for: lesson, in: course).openTask(delivered: delivered, attempted: tally)
+        return ChatState(course: course, lesson: lesson, conversation: conversation, entries: entries, record: record,
+                         openTask: openTask, finished: delivered.contains("done"),
+                         tasks: try await taskStatuses(lesson: lesson, course: course, user: user, tally: tally))
+    }
+
+    /// What a page that lost part of a reply needs to show the rest: the messages after
+    /// `sequence` (not the whole conversation), the learner's progress and their tasks'
+    /// status, read from the database, so any node can answer.
+    public struct ChatUpdate: Sendable {
+        public var course: Course
+        public var lesson: Lesson
+        public var entries: [Entry]
+        public var record: LearnerRecord
+        public var tasks: [InteractionID: TaskStatus]
+    }
+
+    public func update(_ lessonID: LessonID, in courseID: CourseID, for user: UserID, after sequence: Int) async throws -> ChatUpdate {
+        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+        var records: [ChatMessageRecord] = []
+        if let conversation = try await store.conversation(user: user, course: course.id, lesson: lesson.id) {
+            records = try await store.messages(in: conversation.id, after: sequence)
+        }
+        let tally = try await store.attemptTally(user: user, course: course.id)
+        return ChatUpdate(
+            course: course, lesson: lesson, entries: try records.map(Self.entry),
+            record: try await learnerRecord(user: user, course: course, tally: tally, store: store),
+            tasks: try await taskStatuses(lesson: lesson, course: course, user: user, tally: tally)
+        )
+    }
+
+    /// The learner's attempts at each task of the lesson; written answers come back into
+    /// their box, ready to revise.
+    func taskStatuses(lesson: Lesson, course: Course, user: UserID, tally: [InteractionID: AttemptTally]) async throws -> [InteractionID: TaskStatus] {
         var tasks: [InteractionID: TaskStatus] = [:]
         for interaction in lesson.interactions {
             guard let counts = tally[interaction.id] else { continue }
             tasks[interaction.id] = TaskStatus(attempts: counts.attempts, passed: counts.passed, lastAnswer: nil)
         }
-        // Written answers come back into their box, ready to revise.
         for interaction in lesson.interactions where interaction.content.rubric != nil && tally[interaction.id] != nil {
             let latest = try await store.attempts(user: user, course: course.id, interaction: interaction.id).last
             tasks[interaction.id]?.lastAnswer = latest.flatMap { try? JSONDecoder().decode(Answer.self, from: Data($0.answer.utf8)) }
         }
-        return ChatState(course: course, lesson: lesson, conversation: conversation, entries: entries, record: record,
-                         openTask: openTask, finished: delivered.contains("done"), tasks: tasks)
+        return tasks
     }
 
     // MARK: acting

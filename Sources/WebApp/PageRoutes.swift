@@ -171,11 +171,11 @@ struct PageRoutes {
             guard let after = Int(given), after >= 0 else {
                 throw AppError.invalidField(field: "Last-Event-ID", message: "give the number of the last message received, 0 or more ('\(given)' is not one)")
             }
-            let state = try await learning.state(lessonID, in: courseID, for: user.id)
+            let update = try await learning.update(lessonID, in: courseID, for: user.id, after: after)
             return ChatStream.response(
-                state.entries.filter { $0.record.sequence > after },
-                renderer: ChatRenderer(course: state.course, lesson: state.lesson, tasks: state.tasks),
-                summary: chatSummary(course: state.course, lesson: state.lesson, record: state.record)
+                update.entries,
+                renderer: ChatRenderer(course: update.course, lesson: update.lesson, tasks: update.tasks),
+                summary: chatSummary(course: update.course, lesson: update.lesson, record: update.record)
             )
         }
         router.get("/courses/:course/lessons/:lesson/text") { _, context in

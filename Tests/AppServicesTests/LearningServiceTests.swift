@@ -225,6 +225,27 @@ struct LearningServiceTests {
 
     // MARK: mastery
 
+    @Test("a reply resumed after message N reads only the messages after N, with the same progress and task status as the whole state")
+    func updateAfter() async throws {
+        let room = try await Classroom.fixture()
+        let user = try await room.learner("ada")
+        let stranger = try await room.learner("bo")
+        _ = try await room.open(user)
+        _ = try await room.perform(.continue, user)
+        let before = try await room.lastSequence(user)
+        let answered = try await room.perform(.answer(Classroom.firstCheck, .choice("b")), user)
+        let update = try await room.learning.update(Classroom.firstLesson, in: room.courseID, for: user, after: before)
+        #expect(update.entries.map(\.record.sequence) == answered.map(\.record.sequence) && !answered.isEmpty)
+        #expect(update.entries.map(\.message) == answered.map(\.message))
+        let whole = try await room.state(user)
+        #expect(update.record.passed == whole.record.passed && update.record.passed.contains(Classroom.firstCheck))
+        #expect(update.tasks[Classroom.firstCheck]?.passed == true && update.tasks[Classroom.firstCheck]?.attempts == 1)
+        #expect(try await room.learning.update(Classroom.firstLesson, in: room.courseID, for: user, after: before + answered.count).entries.isEmpty)
+        #expect(try await room.learning.update(Classroom.firstLesson, in: room.courseID, for: stranger, after: 0).entries.isEmpty,
+                "a learner who never opened the lesson has nothing to resume")
+        await room.shutdown()
+    }
+
     @Test("a right first answer with no hints is one BKT update with full credit")
     func masteryAfterRightAnswer() async throws {
         let room = try await Classroom.fixture()
