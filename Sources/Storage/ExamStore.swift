@@ -155,10 +155,20 @@ extension SQLStore {
     }
 
     /// Stores the shown item and, for an adaptive sitting, counts it in the item's exposure.
+    ///
+    /// Two statements, not one transaction: the response's key (sitting, position) decides
+    /// which of two parallel requests shows an item, and only the one stored is counted. The
+    /// count is a single upsert of its own: every sitting showing a popular item updates the
+    /// same row, which inside a SERIALIZABLE transaction on PostgreSQL would make parallel
+    /// sittings fail and retry; on its own each waits only for the row's lock. Should the
+    /// count fail after the response is stored, the item is under-counted by one, which
+    /// exposure control (a rate over many sittings) tolerates.
     public func insertExamResponse(_ response: ExamResponse) async throws {
         let row = ExamResponseRow(response)
-        try await withTransaction { db in
+        try await withDatabase { db in
             try await db.insert(into: "exam_responses").model(row).run()
+        }
+        try await withDatabase { db in
             try await db.raw("""
                 INSERT INTO exam_item_exposure (course_id, interaction_id, shown)
                 SELECT course_id, \(bind: row.interaction_id), 1 FROM exam_sessions

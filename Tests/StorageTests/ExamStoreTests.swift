@@ -120,4 +120,30 @@ struct ExamStoreTests {
             #expect(sessions == 0 && exposure.isEmpty)
         }
     }
+
+    @Test("many sittings showing one item at once are each stored and counted once; a position shown twice is refused and not counted", arguments: Backend.allCases)
+    func popularItem(_ backend: Backend) async throws {
+        try await backend.withStore { store, _ in
+            var sessions: [ExamSession] = []
+            for number in 0 ..< 16 {
+                let user = makeUser("popular-\(number)@example.org")
+                try await store.insertUser(user, passwordHash: "h")
+                let session = sitting(user.id)
+                try await store.insertExamSession(session)
+                sessions.append(session)
+            }
+            let item = InteractionID(rawValue: "reading-01")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for session in sessions {
+                    group.addTask { try await store.insertExamResponse(ExamResponse(sessionID: session.id, position: 1, interactionID: item, presentedAt: t0)) }
+                }
+                try await group.waitForAll()
+            }
+            await #expect(throws: StoreError.self, "position 1 is taken") {
+                try await store.insertExamResponse(ExamResponse(sessionID: sessions[0].id, position: 1, interactionID: InteractionID(rawValue: "reading-02"), presentedAt: t0))
+            }
+            let (count, exposure) = try await store.adaptiveExposure(course: examCourse)
+            #expect(count == 16 && exposure == [item: 16], "\(exposure)")
+        }
+    }
 }
