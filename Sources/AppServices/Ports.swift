@@ -377,6 +377,9 @@ public protocol JobRepository: Sendable {
     func completeJob(id: String, worker: String, at date: Date) async throws -> Bool
     /// Records a failed attempt: the job runs again at `retryAt`, or, when nil, has failed for good.
     func failJob(id: String, worker: String, error: String, retryAt: Date?, at date: Date) async throws
+    /// Puts a failed job back in the queue, due at `date` with all its attempts again (its
+    /// last error kept until it runs); nil when no failed job has this key.
+    func retryJob(key: String, at date: Date) async throws -> JobRecord?
     /// Marks failed the jobs whose worker stopped during their last attempt (the lease ran
     /// out with no attempts left), so they do not stay "running" for ever.
     func failAbandonedJobs(at date: Date) async throws

@@ -96,6 +96,16 @@ extension SQLStore {
         }
     }
 
+    public func retryJob(key: String, at date: Date) async throws -> JobRecord? {
+        try await withDatabase { db in
+            try await db.rows(Statement("""
+                UPDATE jobs SET status = 'queued', attempts = 0, run_at = ?, finished_at = NULL, locked_by = NULL, locked_until = NULL
+                WHERE job_key = ? AND status = 'failed'
+                RETURNING \(Self.jobColumns)
+                """), [.integer(Int(date.epochMilliseconds)), .text(key)]).first.map(Self.job)
+        }
+    }
+
     public func failAbandonedJobs(at date: Date) async throws {
         try await withDatabase { db in
             try await db.run(Statement("""

@@ -379,8 +379,32 @@ struct ImportDB: AsyncParsableCommand {
 struct Jobs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Background jobs: what each node's job runner has done, is doing and gave up on.",
-        subcommands: [List.self]
+        subcommands: [List.self, Retry.self]
     )
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Put a failed job back in the queue, with all its attempts again.",
+            discussion: "For work that failed because of something since put right (a mail server, a course file). Any node's job runner takes it within seconds; `cairn jobs list` shows how it went."
+        )
+
+        @Argument(help: "The job's key, as `cairn jobs list --status failed` shows it.")
+        var key: String
+
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            do {
+                let retried = try await data.withStore { store, _ in try await store.retryJob(key: key, at: Date()) }
+                guard let job = retried else {
+                    fail("no failed job has the key '\(key)'; `cairn jobs list --status failed` lists them")
+                }
+                print("queued again: \(job.kind) \(job.key) (\(job.maxAttempts) attempts)")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")

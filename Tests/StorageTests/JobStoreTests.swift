@@ -93,6 +93,13 @@ struct JobStoreTests {
             #expect(try await store.jobs(status: .failed, limit: 10).map(\.key) == ["flaky"])
             #expect(try await store.jobs(status: .queued, limit: 10).isEmpty)
             #expect(try await store.claimJob(worker: "w1", now: t0 + 1000, leaseUntil: t0 + 1010) == nil)
+
+            // Put back by an operator: due at once with all its attempts, taken again.
+            #expect(try await store.retryJob(key: "missing", at: t0 + 2000) == nil)
+            let retried = try #require(try await store.retryJob(key: "flaky", at: t0 + 2000))
+            #expect(retried.status == .queued && retried.attempts == 0 && retried.runAt == t0 + 2000 && retried.finishedAt == nil)
+            #expect(try await store.retryJob(key: "flaky", at: t0 + 2001) == nil, "only a failed job is put back")
+            #expect(try await store.claimJob(worker: "w2", now: t0 + 2000, leaseUntil: t0 + 2010)?.key == "flaky")
         }
     }
 

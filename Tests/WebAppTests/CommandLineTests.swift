@@ -1,4 +1,7 @@
+import AppServices
 import Foundation
+import Logging
+import Storage
 import Testing
 
 /// The `cairn` commands a person types, run as real processes.
@@ -100,6 +103,27 @@ struct CommandLineTests {
         #expect(empty.status == 0 && empty.output.contains("no jobs failed"), "\(empty.errors)")
         let bad = try Self.cairn(["jobs", "list", "--status", "stuck", "--data", data])
         #expect(bad.status == 1 && bad.errors.contains("--status: 'stuck' is not a status; use one of queued, running, done, failed"))
+        let none = try Self.cairn(["jobs", "retry", "badge.issue:nothing", "--data", data])
+        #expect(none.status == 1 && none.errors.contains("no failed job has the key 'badge.issue:nothing'"), "\(none.errors)")
+    }
+
+    @Test("jobs retry puts a failed job back in the queue with all its attempts")
+    func jobsRetry() async throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-retry-\(UUID().uuidString)").path
+        let database = try await Database.openSQLite(directory: data, logger: Logger(label: "test"))
+        try await database.migrate()
+        let now = Date()
+        try await database.store.enqueueJob(NewJob(kind: "mail.send", payload: "", key: "mail.send:1", runAt: now, maxAttempts: 1, createdAt: now))
+        let job = try #require(try await database.store.claimJob(worker: "w", now: now, leaseUntil: now + 60))
+        try await database.store.failJob(id: job.id, worker: "w", error: "the mail server said no", retryAt: nil, at: now)
+        await database.shutdown()
+
+        let failed = try Self.cairn(["jobs", "list", "--status", "failed", "--data", data])
+        #expect(failed.output.contains("mail.send:1") && failed.output.contains("the mail server said no"))
+        let retried = try Self.cairn(["jobs", "retry", "mail.send:1", "--data", data])
+        #expect(retried.status == 0 && retried.output.contains("queued again: mail.send mail.send:1 (1 attempts)"), "\(retried.errors)")
+        let queued = try Self.cairn(["jobs", "list", "--status", "queued", "--data", data])
+        #expect(queued.output.contains("mail.send:1") && queued.output.contains("attempts 0/1"), "\(queued.output)")
     }
 
     @Test("serve --help lists every setting with its environment variable")
