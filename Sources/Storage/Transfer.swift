@@ -275,9 +275,14 @@ extension Database {
         }
     }
 
+    /// The schema's tables. On PostgreSQL a partitioned table counts once: its partitions
+    /// (docs/scaling.md partitions `attempts` by month) are read through it.
     static func tableNames(_ db: any SQLDatabase) async throws -> [String] {
         let sql = db.dialect.name == "postgresql"
-            ? "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            ? """
+              SELECT c.relname::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+              """
             : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
         return try await db.rows(Statement(sql)).map { try $0.string(0) }
     }

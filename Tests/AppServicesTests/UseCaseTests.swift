@@ -12,6 +12,8 @@ final class ManualClock: Sendable {
     private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
     var now: Date { current.withLock { $0 } }
     func advance(by seconds: TimeInterval) { current.withLock { $0 += seconds } }
+    /// Sets the time, forward or back (a test that needs a given month).
+    func set(_ date: Date) { current.withLock { $0 = date } }
     var clock: AppServices.Clock { AppServices.Clock { [self] in self.now } }
 }
 
