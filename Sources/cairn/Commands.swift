@@ -394,6 +394,11 @@ struct Jobs: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
+            // A calibration that failed is closed with its run; it is asked for again where
+            // it was asked for, and the page shows the new run.
+            if key.hasPrefix(JobRunner.Kind.calibrate + ":") {
+                fail("a failed calibration is not retried as a job; ask for it again at /admin/calibration")
+            }
             do {
                 let retried = try await data.withStore { store, _ in try await store.retryJob(key: key, at: Date()) }
                 guard let job = retried else {

@@ -122,6 +122,8 @@ struct CommandLineTests {
         #expect(failed.output.contains("mail.send:1") && failed.output.contains("the mail server said no"))
         let retried = try Self.cairn(["jobs", "retry", "mail.send:1", "--data", data])
         #expect(retried.status == 0 && retried.output.contains("queued again: mail.send mail.send:1 (1 attempts)"), "\(retried.errors)")
+        let calibration = try Self.cairn(["jobs", "retry", "calibration.run:0b5f", "--data", data])
+        #expect(calibration.status == 1 && calibration.errors.contains("ask for it again at /admin/calibration"), "\(calibration.errors)")
         let queued = try Self.cairn(["jobs", "list", "--status", "queued", "--data", data])
         #expect(queued.output.contains("mail.send:1") && queued.output.contains("attempts 0/1"), "\(queued.output)")
     }
