@@ -107,9 +107,8 @@ public struct CalibrationRunService: Sendable {
                     // A run whose job gave up (failed, or its worker stopped during the last
                     // attempt) would wait for ever: it is closed as failed, and this request
                     // queues a new one.
-                    try await store.failAbandonedJobs(at: now)
-                    guard let job = try await store.job(key: Self.jobKey(waiting.id)), job.status == .failed else { return (waiting, false) }
-                    _ = try await store.finishCalibrationRun(failed(waiting, "the calibration could not be run: \(job.lastError ?? "its job failed")"), files: nil)
+                    guard let job = try await store.job(key: Self.jobKey(waiting.id)), job.gaveUp(at: now) else { return (waiting, false) }
+                    _ = try await store.finishCalibrationRun(failed(waiting, "the calibration could not be run: \(job.failure)"), files: nil)
                 }
                 try await store.insertCalibrationRun(run)
                 try await store.enqueueJob(NewJob(

@@ -66,6 +66,20 @@ public struct JobRecord: Sendable, Equatable {
         self.createdAt = createdAt
         self.finishedAt = finishedAt
     }
+
+    /// Why a job whose worker stopped during its last attempt failed (`failAbandonedJobs`).
+    public static let abandonedError = "its worker stopped during the last attempt (the lease ran out)"
+
+    /// Whether nothing will run this job again: it failed for good, or its worker stopped
+    /// during its last attempt (it is marked failed by the next hourly sweep).
+    public func gaveUp(at date: Date) -> Bool {
+        status == .failed || (status == .running && attempts >= maxAttempts && (lockedUntil ?? .distantFuture) <= date)
+    }
+
+    /// Why it gave up, for a person.
+    public var failure: String {
+        status == .failed ? lastError ?? "it failed" : Self.abandonedError
+    }
 }
 
 /// Runs the background work stored as jobs: any node's runner may take any job.

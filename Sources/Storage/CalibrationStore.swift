@@ -18,7 +18,7 @@ extension SQLStore {
                     report_html, parameters_csv, bank_yaml)
                 VALUES (?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
                 """), [
-                    .text(run.id), .text(run.courseID.rawValue), run.requestedBy.map { .text($0.rawValue) } ?? .null,
+                    .text(run.id), .text(run.courseID.rawValue), .text(run.requestedBy?.rawValue),
                     .integer(Int(run.requestedAt.epochMilliseconds)), .text(run.status.rawValue),
                 ])
         }
@@ -68,9 +68,8 @@ extension SQLStore {
                 """), [
                     .text(run.status.rawValue), run.finishedAt.map { .integer(Int($0.epochMilliseconds)) } ?? .null,
                     run.examinees.map { .integer($0) } ?? .null, run.items.map { .integer($0) } ?? .null,
-                    run.flaggedItems.map { .integer($0) } ?? .null, run.bankVersion.map { .text($0) } ?? .null,
-                    run.message.map { .text($0) } ?? .null,
-                    files.map { .text($0.reportHTML) } ?? .null, files.map { .text($0.parametersCSV) } ?? .null, files.map { .text($0.bankYAML) } ?? .null,
+                    run.flaggedItems.map { .integer($0) } ?? .null, .text(run.bankVersion), .text(run.message),
+                    .text(files?.reportHTML), .text(files?.parametersCSV), .text(files?.bankYAML),
                     .text(run.id),
                 ]).isEmpty
         }

@@ -109,10 +109,9 @@ extension SQLStore {
     public func failAbandonedJobs(at date: Date) async throws {
         try await withDatabase { db in
             try await db.run(Statement("""
-                UPDATE jobs SET status = 'failed', finished_at = ?, locked_by = NULL, locked_until = NULL,
-                    last_error = 'its worker stopped during the last attempt (the lease ran out)'
+                UPDATE jobs SET status = 'failed', finished_at = ?, locked_by = NULL, locked_until = NULL, last_error = ?
                 WHERE status = 'running' AND locked_until <= ? AND attempts >= max_attempts
-                """), [.integer(Int(date.epochMilliseconds)), .integer(Int(date.epochMilliseconds))])
+                """), [.integer(Int(date.epochMilliseconds)), .text(JobRecord.abandonedError), .integer(Int(date.epochMilliseconds))])
         }
     }
 

@@ -2,6 +2,7 @@ import AppServices
 import CairnCore
 import Curriculum
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Calibration in the administration pages: ask for a course's exam to be calibrated from
@@ -37,45 +38,36 @@ struct CalibrationRoutes {
                 return templates.response(try await page(admin, notice: nil, error: error.description), template: "admin-calibration", status: Problem(error).status)
             }
         }
-        router.get("/admin/calibration/:run/report.html") { _, context in
-            _ = try context.requireAdmin("calibration")
-            let (_, files) = try await calibration.files(run: try context.parameters.require("run"))
-            return Response(
-                status: .ok,
-                headers: [.contentType: "text/html; charset=utf-8", .contentSecurityPolicy: Self.reportPolicy, .cacheControl: "private, no-store"],
-                body: .init(byteBuffer: ByteBuffer(string: files.reportHTML))
-            )
-        }
+        // The report opens in the browser; the parameters and the bank are downloads.
         router.get("/admin/calibration/:run/:file") { _, context in
             _ = try context.requireAdmin("calibration")
             let name = try context.parameters.require("file")
             let (run, files) = try await calibration.files(run: try context.parameters.require("run"))
-            let (content, type): (String, String) = switch name {
-            case "parameters.csv": (files.parametersCSV, "text/csv; charset=utf-8")
-            case "bank.yaml": (files.bankYAML, "application/yaml; charset=utf-8")
+            let download: HTTPFields = [.contentDisposition: "attachment; filename=\"\(run.courseID.rawValue)-\(run.bankVersion ?? run.id)-\(name)\""]
+            let (content, type, headers): (String, String, HTTPFields) = switch name {
+            case "report.html": (files.reportHTML, "text/html; charset=utf-8", [.contentSecurityPolicy: Self.reportPolicy])
+            case "parameters.csv": (files.parametersCSV, "text/csv; charset=utf-8", download)
+            case "bank.yaml": (files.bankYAML, "application/yaml; charset=utf-8", download)
             default: throw AppError.notFound("That file")
             }
-            return Response(
-                status: .ok,
-                headers: [
-                    .contentType: type, .cacheControl: "private, no-store",
-                    .contentDisposition: "attachment; filename=\"\(run.courseID.rawValue)-\(run.bankVersion ?? run.id)-\(name)\"",
-                ],
-                body: .init(byteBuffer: ByteBuffer(string: content))
-            )
+            var fields = headers
+            fields[.contentType] = type
+            fields[.cacheControl] = "private, no-store"
+            return Response(status: .ok, headers: fields, body: .init(byteBuffer: ByteBuffer(string: content)))
         }
     }
 
     func page(_ admin: User, notice: String?, error: String?) async throws -> CalibrationPage {
         let titles = Dictionary(environment.courses.courses.map { ($0.id, $0.title) }, uniquingKeysWith: { first, _ in first })
         let runs = try await calibration.runs()
+        let now = Date()
         var rows: [CalibrationRow] = []
         for (run, job) in runs {
             var state = run.status.rawValue
             if let job {
                 // The job says whether a node has the run now, and why it stopped if it did.
                 switch job.status {
-                case .running where stopped(job): state = "stopped: the node running it stopped during its last attempt; ask again to queue a new run"
+                case .running where job.gaveUp(at: now): state = "stopped: the node running it stopped during its last attempt; ask again to queue a new run"
                 case .running: state = "running (attempt \(job.attempts) of \(job.maxAttempts))"
                 case .queued where job.attempts > 0: state = "waiting to retry: \(job.lastError ?? "")"
                 case .failed: state = "failed: \(job.lastError ?? ""); ask again to queue a new run"
@@ -99,13 +91,8 @@ struct CalibrationRoutes {
             title: "Calibration", user: NavUser(admin), notice: notice, error: error,
             courses: calibration.courses.map { CourseOption(id: $0.id.rawValue, title: $0.title) },
             hasCourses: !calibration.courses.isEmpty, runs: rows, hasRuns: !rows.isEmpty,
-            refresh: runs.contains { run in run.run.status == .queued && run.job.map { $0.status != .failed && !stopped($0) } ?? true }
+            refresh: runs.contains { run in run.run.status == .queued && !(run.job?.gaveUp(at: now) ?? false) }
         )
-    }
-
-    /// A job whose worker stopped during its last attempt: nothing will take it again.
-    func stopped(_ job: JobRecord) -> Bool {
-        job.status == .running && job.attempts >= job.maxAttempts && (job.lockedUntil ?? .distantFuture) <= Date()
     }
 }
 
