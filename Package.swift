@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.1.0" ..< "5.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Domain types and IDs. No I/O, nothing beyond Foundation.
@@ -97,6 +98,20 @@ let package = Package(
             exclude: ["README.md"],
             swiftSettings: swiftSettings
         ),
+        // The OpenAI-compatible Chat Completions client (streaming, time-outs, retries); implements
+        // the ChatModel protocol AppServices declares.
+        .target(
+            name: "LanguageModel",
+            dependencies: [
+                "AppServices",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Hummingbird routes (HTML + JSON), auth, middleware, templates; the composition root.
         .target(
             name: "WebApp",
@@ -134,6 +149,7 @@ let package = Package(
                 "Storage",
                 "Psychometrics",
                 "Credentials",
+                "LanguageModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -179,6 +195,17 @@ let package = Package(
         .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "AppServices", "CairnCore", .product(name: "Logging", package: "swift-log"), .product(name: "SQLKit", package: "sql-kit")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LanguageModelTests",
+            dependencies: [
+                "LanguageModel", "AppServices",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

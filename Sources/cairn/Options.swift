@@ -2,6 +2,7 @@ import ArgumentParser
 import CairnCore
 import Curriculum
 import Foundation
+import LanguageModel
 import Logging
 import Storage
 import WebApp
@@ -148,4 +149,38 @@ func parseInt(_ text: String, setting: String, range: ClosedRange<Int>) throws -
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("cairn: \(message)\n".utf8))
     exit(1)
+}
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: "An OpenAI-compatible Chat Completions endpoint for the model-backed tutor, e.g. http://127.0.0.1:8081/v1 (scripts/local-model), an Ollama or vLLM server, or a hosted API; its key is read from CAIRN_MODEL_API_KEY. Env: CAIRN_MODEL_URL. Default: none (the built-in tutor alone)")
+    var modelURL: String?
+
+    @Option(help: "The model's name at that endpoint. Env: CAIRN_MODEL_NAME")
+    var modelName: String?
+
+    @Option(help: "Seconds one model reply may take in all, 5 to 600. Env: CAIRN_MODEL_TIMEOUT. Default: 120")
+    var modelTimeout: String?
+
+    /// The configured endpoint, nil when none is set; a half-given or bad setting is an error naming it.
+    func endpoint(environment: [String: String]) throws -> ModelEndpoint? {
+        let url = (modelURL ?? environment["CAIRN_MODEL_URL"]).flatMap { $0.isEmpty ? nil : $0 }
+        let name = (modelName ?? environment["CAIRN_MODEL_NAME"]).flatMap { $0.isEmpty ? nil : $0 }
+        guard let url else {
+            if name != nil { throw ConfigError(setting: "--model-url / CAIRN_MODEL_URL", message: "a model name is set but no endpoint; give the endpoint's address too") }
+            return nil
+        }
+        guard let name else {
+            throw ConfigError(setting: "--model-name / CAIRN_MODEL_NAME", message: "give the model's name as \(url) knows it, e.g. smollm2 or gpt-4o-mini")
+        }
+        var endpoint: ModelEndpoint
+        do {
+            endpoint = try ModelEndpoint(baseURL: url, model: name, apiKey: environment["CAIRN_MODEL_API_KEY"])
+        } catch {
+            throw ConfigError(setting: error.setting, message: error.message)
+        }
+        if let value = modelTimeout ?? environment["CAIRN_MODEL_TIMEOUT"] {
+            endpoint.totalTimeout = .seconds(try parseInt(value, setting: "--model-timeout / CAIRN_MODEL_TIMEOUT", range: 5...600))
+        }
+        return endpoint
+    }
 }
