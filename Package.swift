@@ -123,6 +123,7 @@ let package = Package(
                 "AppServices",
                 "Storage",
                 "Credentials",
+                "LanguageModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -211,7 +212,7 @@ let package = Package(
         .testTarget(
             name: "WebAppTests",
             dependencies: [
-                "WebApp", "AppServices", "Storage", "CairnCore",
+                "WebApp", "AppServices", "Storage", "CairnCore", "LanguageModel",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

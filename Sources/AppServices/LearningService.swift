@@ -48,12 +48,21 @@ public struct LearningService: Sendable {
         public var tally: [InteractionID: AttemptTally]
         /// Mastery per practised skill of the course.
         public var mastery: [SkillID: Double]
+        /// The graded answer, when the action was one.
+        public var graded: GradedAnswer?
 
         /// What the outcome tells of the learner's record (passed tasks and mastery; lesson
         /// progress is not part of it).
         public var record: LearnerRecord {
             LearnerRecord(started: [], completed: [], passed: Set(tally.filter(\.value.passed).keys), mastery: mastery)
         }
+    }
+
+    /// An answer as graded.
+    public struct GradedAnswer: Sendable {
+        public var interaction: InteractionID
+        public var answer: Answer
+        public var result: GradeResult
     }
 
     /// What the learner asks for.
@@ -77,13 +86,16 @@ public struct LearningService: Sendable {
     let grader: Grader
     let tutor = BuiltInTutor()
     let tracer = KnowledgeTracer()
+    /// The model-backed tutor, when a language model is configured.
+    public let modelTutor: ModelTutor?
     let indexes: [CourseID: CourseIndex]
     /// Each lesson split into its steps once, at start-up: the catalogue does not change while serving.
     let scripts: [CourseID: [LessonID: LessonScript]]
 
-    public init(catalog: CatalogService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system) {
+    public init(catalog: CatalogService, store: any CairnStore, grader: Grader = Grader(), clock: Clock = .system, modelTutor: ModelTutor? = nil) {
         self.catalog = catalog
         self.store = store
+        self.modelTutor = modelTutor
         self.grader = grader
         self.clock = clock
         var indexes: [CourseID: CourseIndex] = [:]
@@ -297,7 +309,7 @@ public struct LearningService: Sendable {
             if let tally { finalTally = tally } else { finalTally = try await store.attemptTally(user: user, course: course.id) }
             let mastery = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0.probability) },
                                      uniquingKeysWith: { a, _ in a })
-            return Outcome(entries: outbox.entries, tally: finalTally, mastery: mastery)
+            return Outcome(entries: outbox.entries, tally: finalTally, mastery: mastery, graded: nil)
         }
     }
 
@@ -377,7 +389,52 @@ public struct LearningService: Sendable {
         outbox.tutor(tutor.feedback(for: interaction, result: result, attemptNumber: previous + 1, hintsUsed: hints,
                                     warnings: personalDataWarnings(interaction: interaction, answer: answer, result: result)))
         return (AnswerWrite(attempt: attempt, messages: outbox.records, mastery: updated),
-                Outcome(entries: outbox.entries, tally: tally, mastery: mastery))
+                Outcome(entries: outbox.entries, tally: tally, mastery: mastery,
+                        graded: GradedAnswer(interaction: interaction.id, answer: answer, result: result)))
+    }
+
+    // MARK: the model-backed tutor
+
+    /// The model's turn after a graded answer, ready to stream; nil when no model is
+    /// configured, the action was not an answer, or the learner has used up the model calls
+    /// allowed for now (the built-in feedback then stands alone).
+    public func coachingTurn(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> ModelTutor.Turn? {
+        guard let modelTutor, let graded = outcome.graded else { return nil }
+        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+        let interaction = try Self.task(graded.interaction.rawValue, in: lesson)
+        let attempts = try await store.attempts(user: user, course: course.id, interaction: interaction.id)
+        let mode = try await store.conversation(user: user, course: course.id, lesson: lesson.id)?.mode ?? .conversational
+        let context = ModelTutor.AnswerContext(
+            course: course, lesson: lesson, interaction: interaction, answer: graded.answer, result: graded.result,
+            earlier: Array(attempts.dropLast()), mastery: outcome.mastery, mode: mode
+        )
+        return modelTutor.turn(context, user: user, at: clock.now())
+    }
+
+    /// Stores the model's finished reply as the tutor's next message in the conversation.
+    public func storeCoaching(_ reply: ModelReply, of turn: ModelTutor.Turn, for user: UserID) async throws -> Entry {
+        let context = turn.context
+        let paragraphs = reply.text.components(separatedBy: "\n\n")
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+        let message = TutorMessage(kind: .coaching, blocks: paragraphs.map { .paragraph([.text($0)]) }, interaction: context.interaction.id)
+        var retries = 0
+        while true {
+            do {
+                return try await store.transaction { store in
+                    guard let (conversation, last) = try await store.conversationWithLastSequence(user: user, course: context.course.id, lesson: context.lesson.id) else {
+                        throw AppError.notFound("the conversation for this lesson")
+                    }
+                    var outbox = Outbox(conversation: conversation, next: last + 1, at: clock.now())
+                    outbox.tutor(message)
+                    try await store.appendMessages(outbox.records)
+                    return outbox.entries[0]
+                }
+            } catch StoreError.conflict where retries < Self.answerRetries {
+                // Another message took the number (the learner acted in another tab): take the next.
+                retries += 1
+            }
+        }
     }
 
     // MARK: steps

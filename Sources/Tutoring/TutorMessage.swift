@@ -21,6 +21,8 @@ public struct TutorMessage: Sendable, Equatable, Codable {
         case reply
         /// Anything else the tutor says (welcome, mode changes, lesson complete).
         case note
+        /// The model-backed tutor's conversational reply to an answer, after the feedback.
+        case coaching
     }
 
     public var kind: Kind

@@ -1,4 +1,5 @@
 import Foundation
+import LanguageModel
 import Logging
 import Storage
 
@@ -34,6 +35,9 @@ public struct AppConfig: Sendable {
     /// Whether this node takes background jobs. On by default (every node does); off for
     /// nodes that should only serve requests while others do the background work.
     public var runsJobs: Bool = true
+    /// The language model behind the tutor, if one is configured; without one the built-in
+    /// tutor answers alone.
+    public var model: ModelEndpoint?
 
     public init() {}
 

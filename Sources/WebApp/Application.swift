@@ -2,6 +2,7 @@ import AppServices
 import Curriculum
 import Foundation
 import Hummingbird
+import LanguageModel
 import Logging
 import Metrics
 import Prometheus
@@ -37,6 +38,8 @@ public struct CairnEnvironment: Sendable {
     public let calibration: CalibrationRunService
     /// Runs the background jobs stored in the database (any node may take any job).
     public let jobs: JobRunner
+    /// The language model client, when one is configured.
+    public let model: OpenAICompatibleClient?
 
     /// Opens the database, applies migrations and (when `loadCourses`) loads and validates
     /// the courses. Throws `StartupError` with a clear message when either fails.
@@ -63,7 +66,8 @@ public struct CairnEnvironment: Sendable {
         let store = database.store
         let hasher = BcryptHasher(cost: UInt8(clamping: config.bcryptCost))
         let courses = CatalogService(catalog: catalog, store: store)
-        let learning = LearningService(catalog: courses, store: store)
+        let model = config.model.map { OpenAICompatibleClient(endpoint: $0, logger: logger) }
+        let learning = LearningService(catalog: courses, store: store, modelTutor: model.map { ModelTutor(model: $0) })
         let badges = BadgeService(catalog: courses, store: store, baseURL: config.publicURL ?? "http://\(config.host):\(config.port)")
         let calibration = CalibrationRunService(catalog: courses, store: store)
         return CairnEnvironment(
@@ -73,7 +77,8 @@ public struct CairnEnvironment: Sendable {
             exams: ExamService(catalog: courses, learning: learning, store: store, badges: badges),
             badges: badges,
             calibration: calibration,
-            jobs: JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges, calibration: calibration), logger: logger)
+            jobs: JobRunner(store: store, handlers: JobRunner.handlers(store: store, badges: badges, calibration: calibration), logger: logger),
+            model: model
         )
     }
 }
@@ -95,6 +100,16 @@ struct DatabaseService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await database.shutdown()
+    }
+}
+
+/// Closes the model client's connections after the server has stopped.
+struct ModelClientService: Service {
+    let client: OpenAICompatibleClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try? await client.shutdown()
     }
 }
 
@@ -127,11 +142,13 @@ public func buildApplication(config: AppConfig, logger: Logger? = nil) async thr
                 "url": "http://\(host):\(channel.localAddress?.port ?? port)",
                 "database": "\(environment.database.location)",
                 "courses": "\(environment.catalog.courses.map(\.id.rawValue).joined(separator: ","))",
+                "model": "\(environment.model?.displayName ?? "none (the built-in tutor alone)")",
             ])
         },
         logger: logger
     )
     app.addServices(DatabaseService(database: environment.database))
+    if let model = environment.model { app.addServices(ModelClientService(client: model)) }
     if config.runsJobs { app.addServices(JobRunnerService(runner: environment.jobs)) }
     if (try? await environment.accounts.hasPlatformAdmin()) == false {
         logger.notice("No platform admin yet. Create one with: cairn users create-admin EMAIL --data \(config.dataDirectory)")

@@ -103,8 +103,14 @@ struct ChatAPI {
             let action = try action(from: body, lesson: lesson)
             let outcome = try await learning.perform(action, lesson: lesson.id, in: course.id, for: user.id)
             let record = outcome.record
+            var entries = outcome.entries
+            // With a model configured, a graded answer also gets the model's reply (waited for).
+            if let turn = try await learning.coachingTurn(after: outcome, lesson: lesson.id, in: course.id, for: user.id),
+               let coaching = await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: { _ in }) {
+                entries.append(coaching)
+            }
             return ActionResultDTO(
-                messages: outcome.entries.map(MessageDTO.init),
+                messages: entries.map(MessageDTO.init),
                 tasks: lesson.interactions.compactMap { interaction in
                     outcome.tally[interaction.id].map { TaskDTO(interaction: interaction.id.rawValue, attempts: $0.attempts, passed: $0.passed) }
                 },

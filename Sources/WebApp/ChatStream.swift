@@ -42,6 +42,18 @@ enum ChatStream {
     }
 
     static func response(_ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary) -> Response {
+        var body = events(entries, renderer: renderer, summary: summary)
+        appendEvent("done", id: nil, data: "", to: &body)
+        // The built-in tutor has every event ready at once: the stream goes out as one body.
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body))
+        )
+    }
+
+    /// The messages' events and the summary event (no `done` yet).
+    static func events(_ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(8_192)
         for (index, entry) in entries.enumerated() {
@@ -49,12 +61,52 @@ enum ChatStream {
             appendEvent("message", id: String(entry.record.sequence), data: html, to: &body)
         }
         appendEvent("summary", id: nil, data: summary.jsonString, to: &body)
-        appendEvent("done", id: nil, data: "", to: &body)
-        // The built-in tutor has every event ready at once: the stream goes out as one body.
+        return body
+    }
+
+    /// The messages and summary at once, then the model's reply as it is written: a `delta`
+    /// event per piece (`{"text": …}`), then the stored reply as a `message` event, or a
+    /// `coaching-failed` event when the model failed (the page drops what it showed of it;
+    /// the built-in feedback above stands), then `done`.
+    static func coachedResponse(
+        _ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary,
+        coach: @escaping @Sendable (_ write: @escaping @Sendable (String) async throws -> Void) async -> LearningService.Entry?
+    ) -> Response {
+        let first = events(entries, renderer: renderer, summary: summary)
         return Response(
             status: .ok,
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body))
+            body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: first))
+                let pieces = AsyncStream<String>.makeStream()
+                // The model's pieces are passed through a stream, so the writer stays in this task.
+                let coaching = Task { () -> LearningService.Entry? in
+                    defer { pieces.continuation.finish() }
+                    return await coach { piece in pieces.continuation.yield(piece) }
+                }
+                for await piece in pieces.stream {
+                    var json = JSONOutput(capacity: piece.utf8.count + 16)
+                    json.object { $0.member("text", piece) }
+                    var event: [UInt8] = []
+                    appendEvent("delta", id: nil, data: String(decoding: json.bytes, as: UTF8.self), to: &event)
+                    do {
+                        try await writer.write(ByteBuffer(bytes: event))
+                    } catch {
+                        // The learner left: stop the model (the reply is not stored).
+                        coaching.cancel()
+                        throw error
+                    }
+                }
+                var end: [UInt8] = []
+                if let entry = await coaching.value {
+                    appendEvent("message", id: String(entry.record.sequence), data: renderer.html(entry, showActions: false), to: &end)
+                } else {
+                    appendEvent("coaching-failed", id: nil, data: "", to: &end)
+                }
+                appendEvent("done", id: nil, data: "", to: &end)
+                try await writer.write(ByteBuffer(bytes: end))
+                try await writer.finish(nil)
+            }
         )
     }
 

@@ -44,6 +44,7 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var courses: CourseOptions
     @OptionGroup var log: LogOptions
+    @OptionGroup var model: ModelOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -52,6 +53,7 @@ struct Serve: AsyncParsableCommand {
             try data.apply(to: &config, environment: environment)
             courses.apply(to: &config, environment: environment)
             try log.apply(to: &config, environment: environment)
+            config.model = try model.endpoint(environment: environment)
             if let value = host ?? environment["CAIRN_HOST"] { config.host = value }
             if let value = port ?? environment["CAIRN_PORT"] { config.port = try parseInt(value, setting: "--port / CAIRN_PORT", range: 0...65535) }
             if let value = publicURL ?? environment["CAIRN_PUBLIC_URL"] {

@@ -41,11 +41,11 @@ struct Classroom {
         return Classroom(world: world, catalog: shippedCatalog, courseID: shippedCourse)
     }
 
-    init(world: World, catalog: Catalog, courseID: CourseID) {
+    init(world: World, catalog: Catalog, courseID: CourseID, modelTutor: ModelTutor? = nil) {
         self.world = world
         self.courseID = courseID
         self.catalog = CatalogService(catalog: catalog, store: world.database.store, clock: world.clock.clock)
-        self.learning = LearningService(catalog: self.catalog, store: world.database.store, clock: world.clock.clock)
+        self.learning = LearningService(catalog: self.catalog, store: world.database.store, clock: world.clock.clock, modelTutor: modelTutor)
     }
 
     var store: SQLStore { world.database.store }

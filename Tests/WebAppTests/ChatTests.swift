@@ -9,13 +9,13 @@ import Testing
 // asks for), the plain form post (no JavaScript), bad input, escaping, the reading view,
 // "practise this again" links and module completion on the course page.
 
-private let firstLesson = "/courses/sample-course/lessons/first-lesson"
+let firstLesson = "/courses/sample-course/lessons/first-lesson"
 private let secondLesson = "/courses/sample-course/lessons/second-lesson"
-private let firstChat = firstLesson + "/chat"
+let firstChat = firstLesson + "/chat"
 private let secondChat = secondLesson + "/chat"
 
 /// A urlencoded body that keeps the order and repeats of its fields (a dictionary cannot).
-private func formBody(_ fields: [(String, String)]) -> ByteBuffer {
+func formBody(_ fields: [(String, String)]) -> ByteBuffer {
     ByteBuffer(string: fields.map { name, value in
         "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
     }.joined(separator: "&"))
@@ -24,7 +24,7 @@ private func formBody(_ fields: [(String, String)]) -> ByteBuffer {
 extension Browser {
     /// Posts a chat form; `stream` sends the Accept header chat.js sends.
     @discardableResult
-    fileprivate mutating func postChat(_ fields: [(String, String)], to uri: String = firstChat, stream: Bool) async throws -> TestResponse {
+    mutating func postChat(_ fields: [(String, String)], to uri: String = firstChat, stream: Bool) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
         if stream { headers[.accept] = "text/event-stream" }
         return try await send(uri, .post, headers: headers, body: formBody(fields))
@@ -32,7 +32,7 @@ extension Browser {
 }
 
 /// A new learner, signed in.
-private func signedIn(_ client: any TestClientProtocol, email: String = "chat@example.org") async throws -> Browser {
+func signedIn(_ client: any TestClientProtocol, email: String = "chat@example.org") async throws -> Browser {
     var browser = Browser(client: client)
     let response = try await browser.postForm("/signup", ["name": "Chat Learner", "email": email, "password": "correct horse battery"])
     #expect(response.status == .seeOther)
@@ -41,7 +41,7 @@ private func signedIn(_ client: any TestClientProtocol, email: String = "chat@ex
 }
 
 /// The sequence numbers of the chat messages on a page.
-private func sequences(in html: String) -> [Int] {
+func sequences(in html: String) -> [Int] {
     html.components(separatedBy: "data-seq=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
 }
 
@@ -54,7 +54,7 @@ private func occurrences(of needle: String, in text: String) -> Int {
 }
 
 /// One server-sent event.
-private struct ServerEvent: Equatable {
+struct ServerEvent: Equatable {
     var name: String
     var id: String?
     var data: String
@@ -62,7 +62,7 @@ private struct ServerEvent: Equatable {
 
 /// Splits a text/event-stream body into events. Every data line carries its own `data:`
 /// prefix, so a blank line only ever ends an event.
-private func serverEvents(_ body: String) -> [ServerEvent] {
+func serverEvents(_ body: String) -> [ServerEvent] {
     body.components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { block in
         var event = ServerEvent(name: "", id: nil, data: "")
         var data: [String] = []

@@ -18,8 +18,11 @@
   }
 
   function append(html) {
-    // Only the newest message keeps its action buttons.
-    chat.querySelectorAll(".msg > .actions").forEach(function (node) { node.remove(); });
+    // Only the newest message keeps its action buttons (the model's coaching has none, so
+    // the buttons stay on the feedback above it).
+    if (html.indexOf("kind-coaching") < 0) {
+      chat.querySelectorAll(".msg > .actions").forEach(function (node) { node.remove(); });
+    }
     chat.insertAdjacentHTML("beforeend", html);
     var added = chat.lastElementChild;
     if (added) added.scrollIntoView({ behavior: "smooth", block: "start" });
@@ -102,11 +105,26 @@
         return;
       }
       var finished = false;
+      // The model's reply as it is written: plain text in a bubble of its own, replaced by
+      // the stored message when it ends, or removed if the model failed.
+      var pending = null;
+      var dropPending = function () { if (pending) { pending.remove(); pending = null; } };
       var onEvent = function (name, data, id) {
+        if (name === "delta") {
+          if (!pending) {
+            pending = document.createElement("li");
+            pending.className = "msg tutor kind-coaching pending";
+            pending.innerHTML = '<p class="who">Tutor</p><div class="bubble"><p></p></div>';
+            chat.appendChild(pending);
+          }
+          pending.querySelector(".bubble p").textContent += JSON.parse(data).text;
+          return;
+        }
+        if (name === "coaching-failed") { dropPending(); return; }
         // A message already on the page (a resumed reply repeats none, but be sure) is skipped.
-        if (name === "message" && !(id && document.getElementById("m" + id))) append(data);
+        if (name === "message" && !(id && document.getElementById("m" + id))) { dropPending(); append(data); }
         else if (name === "summary") updateSummary(JSON.parse(data));
-        else if (name === "done") finished = true;
+        else if (name === "done") { dropPending(); finished = true; }
       };
       try {
         await readEvents(response, onEvent);

@@ -1,0 +1,44 @@
+import AppServices
+import CairnCore
+import Curriculum
+import Logging
+import Metrics
+
+/// Runs the model's turn after a graded answer and stores the reply. A model that fails
+/// (down, slow, rate-limited, or about to give the answer away) is logged and leaves the
+/// built-in feedback standing: the learner loses nothing, and nothing half-written is stored.
+enum ChatCoaching {
+    static let calls = "cairn_model_calls_total"
+    static let tokens = "cairn_model_tokens_total"
+
+    /// The stored reply, or nil when the model failed.
+    static func run(_ turn: ModelTutor.Turn, learning: LearningService, user: UserID, logger: Logger,
+                    onText: @escaping @Sendable (String) async throws -> Void) async -> LearningService.Entry? {
+        let started = ContinuousClock.now
+        do {
+            let reply = try await turn.run(onText: onText)
+            let entry = try await learning.storeCoaching(reply, of: turn, for: user)
+            Counter(label: calls, dimensions: [("outcome", "ok")]).increment()
+            if let usage = reply.usage {
+                Counter(label: tokens, dimensions: [("kind", "prompt")]).increment(by: usage.promptTokens)
+                Counter(label: tokens, dimensions: [("kind", "completion")]).increment(by: usage.completionTokens)
+            }
+            logger.info("model reply", metadata: [
+                "interaction": "\(turn.context.interaction.id)", "ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                "prompt_tokens": "\(reply.usage?.promptTokens ?? -1)", "completion_tokens": "\(reply.usage?.completionTokens ?? -1)",
+                "retries": "\(reply.retries)",
+            ])
+            return entry
+        } catch is CancellationError {
+            Counter(label: calls, dimensions: [("outcome", "cancelled")]).increment()
+            return nil
+        } catch {
+            let outcome = (error as? ModelTutorError).map { if case .gaveAway = $0 { "stopped" } else { "failed" } } ?? "failed"
+            Counter(label: calls, dimensions: [("outcome", outcome)]).increment()
+            logger.warning("model reply not used; the built-in feedback stands", metadata: [
+                "interaction": "\(turn.context.interaction.id)", "error": "\(error)",
+            ])
+            return nil
+        }
+    }
+}
