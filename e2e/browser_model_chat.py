@@ -3,7 +3,9 @@
 learner answers the first check of AI Foundations wrongly; the built-in feedback appears at
 once, then the model's reply streams into a bubble of its own (seen while it is still
 being written), is replaced by the stored message when it ends, and is still there after a
-reload, below the feedback, which keeps its buttons. Screenshots at phone and laptop widths.
+reload, below the feedback, which keeps its buttons. Then a prompt-writing task: the
+learner's prompt is run against the model (the practice space) and what it wrote is shown,
+before the tutor's coaching. Screenshots at phone and laptop widths.
 
 Usage: browser_model_chat.py BASE_URL SCREENSHOT_DIR   (the server runs with --model-url)
 """
@@ -113,6 +115,28 @@ try:
         stored = driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-coaching")
         check(len(stored) == 1 and stored[0].text.strip() == text.strip(), "after a reload the same reply is there")
         shot(driver, "m3-model-reloaded")
+
+    print("a written prompt is run against the model, and what it wrote is shown before the coaching")
+    driver.get(BASE + "/courses/ai-foundations/lessons/anatomy-of-a-prompt?practise=prm-vague-to-structured")
+    areas = driver.find_elements(By.CSS_SELECTOR, "#chat form.widget.prompt_writing textarea[name=text]")
+    check(bool(areas), "the prompt-writing task is set in the chat")
+    if areas:
+        areas[-1].send_keys("You are helping a farm manager. Write a short note to the farm team listing three tasks "
+                            "for tomorrow morning, in 3 bullets, under 60 words.")
+        areas[-1].find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button[value=answer]").click()
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-practice.pending"), 60, "what the model writes streams in")
+        finished = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-practice[data-seq]")
+                        and not d.find_elements(By.CSS_SELECTOR, "#chat li.msg.pending")
+                        and d.find_element(By.ID, "chat").get_attribute("aria-busy") is None, 300, "the practice output and the coaching finish")
+        if finished:
+            practice = driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-practice[data-seq]")[-1]
+            check("What a model wrote for your prompt" in practice.text, "the practice output is labelled as the model's")
+            check(len(practice.text) > 60, "the practice output shows what the model wrote")
+            # The coaching comes next, unless the guard stopped it (this tiny model sometimes
+            # echoes the hidden reference it is shown): then nothing comes after the practice output.
+            after = driver.execute_script("var n = arguments[0].nextElementSibling; return n ? n.className : ''", practice)
+            check(after == "" or "kind-coaching" in after, f"only the coaching may follow what the model wrote ({after!r})")
+            shot(driver, "m4-practice-space")
 finally:
     driver.quit()
 

@@ -399,25 +399,42 @@ public struct LearningService: Sendable {
     /// configured, the action was not an answer, or the learner has used up the model calls
     /// allowed for now (the built-in feedback then stands alone).
     public func coachingTurn(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> ModelTutor.Turn? {
-        guard let modelTutor, let graded = outcome.graded else { return nil }
+        guard let modelTutor, let context = try await answerContext(after: outcome, lesson: lessonID, in: courseID, for: user) else { return nil }
+        return modelTutor.turn(context, user: user, at: clock.now())
+    }
+
+    /// Every model turn after a graded answer, in the order they are shown: for a written
+    /// prompt, the prompt run against the model (the practice space), then the coaching.
+    /// Empty without a model, for other actions, or over the rate limits.
+    public func modelTurns(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> [ModelTutor.Turn] {
+        guard let modelTutor, let context = try await answerContext(after: outcome, lesson: lessonID, in: courseID, for: user) else { return [] }
+        return modelTutor.turns(context, user: user, at: clock.now())
+    }
+
+    func answerContext(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> ModelTutor.AnswerContext? {
+        guard let graded = outcome.graded else { return nil }
         let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
         let interaction = try Self.task(graded.interaction.rawValue, in: lesson)
         let attempts = try await store.attempts(user: user, course: course.id, interaction: interaction.id)
         let mode = try await store.conversation(user: user, course: course.id, lesson: lesson.id)?.mode ?? .conversational
-        let context = ModelTutor.AnswerContext(
+        return ModelTutor.AnswerContext(
             course: course, lesson: lesson, interaction: interaction, answer: graded.answer, result: graded.result,
             earlier: Array(attempts.dropLast()), mastery: outcome.mastery, mode: mode
         )
-        return modelTutor.turn(context, user: user, at: clock.now())
     }
 
-    /// Stores the model's finished reply as the tutor's next message in the conversation.
-    public func storeCoaching(_ reply: ModelReply, of turn: ModelTutor.Turn, for user: UserID) async throws -> Entry {
+    /// Stores the model's finished reply as the tutor's next message in the conversation, as
+    /// the turn's kind of message (its words are plain text: shown escaped, never as markup).
+    public func storeModelReply(_ reply: ModelReply, of turn: ModelTutor.Turn, for user: UserID) async throws -> Entry {
         let context = turn.context
-        let paragraphs = reply.text.components(separatedBy: "\n\n")
+        // The markers that frame the attempt in the prompt are not for the learner (a small
+        // model sometimes echoes them).
+        let text = reply.text.replacingOccurrences(of: "<<<ATTEMPT", with: "").replacingOccurrences(of: "ATTEMPT>>>", with: "")
+        let paragraphs = text.components(separatedBy: "\n\n")
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
-        let message = TutorMessage(kind: .coaching, blocks: paragraphs.map { .paragraph([.text($0)]) }, interaction: context.interaction.id)
+        let blocks: [Block] = (turn.title.map { [Block.heading($0)] } ?? []) + paragraphs.map { .paragraph([.text($0)]) }
+        let message = TutorMessage(kind: turn.kind, blocks: blocks, interaction: context.interaction.id)
         var retries = 0
         while true {
             do {

@@ -34,11 +34,17 @@ public struct ModelTutor: Sendable {
         public var mode: LearningMode
     }
 
-    /// One model turn, ready to run.
+    /// One model turn, ready to run: the tutor's coaching, or (for a prompt-writing task)
+    /// the learner's own prompt run as a real assistant would run it.
     public struct Turn: Sendable {
+        /// `.coaching` or `.practice`: the kind of message the reply is stored as.
+        public let kind: TutorMessage.Kind
         public let context: AnswerContext
         public let request: ModelRequest
         let model: any ChatModel
+
+        /// The heading the stored message shows above the model's words, if any.
+        public var title: String? { kind == .practice ? ModelTutor.practiceTitle : nil }
 
         /// Streams the reply, passing each piece to `onText` as it comes, and returns it whole.
         /// Stops with `ModelTutorError.gaveAway` as soon as the reply contains what it must
@@ -50,7 +56,9 @@ public struct ModelTutor: Sendable {
                 switch chunk {
                 case let .text(piece):
                     text += piece
-                    if let what = guardText.leak(in: text) { throw ModelTutorError.gaveAway(what) }
+                    // The learner's own prompt may well ask for what the reference says: only
+                    // the tutor's coaching is held to not giving it away.
+                    if kind == .coaching, let what = guardText.leak(in: text) { throw ModelTutorError.gaveAway(what) }
                     // A model that says the same sentence again (small local models do) is
                     // stopped there: the reply is what came before the repeat.
                     if let end = ModelTutor.firstRepeat(in: text) {
@@ -67,10 +75,12 @@ public struct ModelTutor: Sendable {
         }
     }
 
-    /// Where a finished sentence of four words or more begins that already appeared earlier
-    /// in `text` (compared without case or punctuation), if one does.
+    /// Where a model starts to repeat itself in `text`, if it does: the start of a finished
+    /// sentence or line of four words or more that already appeared, or of any line or
+    /// sentence seen twice before (a list that keeps going with the same item). Compared
+    /// without case or punctuation.
     static func firstRepeat(in text: String) -> String.Index? {
-        var seen = Set<String>()
+        var seen: [String: Int] = [:]
         var start = text.startIndex
         var index = text.startIndex
         while index < text.endIndex {
@@ -78,10 +88,11 @@ public struct ModelTutor: Sendable {
             index = text.index(after: index)
             guard character == "." || character == "!" || character == "?" || character == "\n" else { continue }
             let words = LeakGuard.words(String(text[start ..< index]))
-            if words.count >= 4 {
+            if !words.isEmpty {
                 let key = words.joined(separator: " ")
-                if seen.contains(key) { return start }
-                seen.insert(key)
+                let times = seen[key, default: 0]
+                if times >= 2 || (times == 1 && words.count >= 4) { return start }
+                seen[key] = times + 1
             }
             start = index
         }
@@ -92,7 +103,31 @@ public struct ModelTutor: Sendable {
     /// model calls allowed for now: the built-in feedback then stands alone.
     public func turn(_ context: AnswerContext, user: UserID, at now: Date) -> Turn? {
         guard limiter.allow(user, at: now) else { return nil }
-        return Turn(context: context, request: ModelRequest(messages: Self.messages(context), temperature: 0, maxTokens: 200), model: model)
+        return Turn(kind: .coaching, context: context, request: ModelRequest(messages: Self.messages(context), temperature: 0, maxTokens: 200), model: model)
+    }
+
+    /// The turns for a graded answer, in the order they are shown: for a written prompt, the
+    /// prompt run first (the practice space: the learner sees what their prompt makes a model
+    /// do), then the coaching. Each needs a model call the limits allow.
+    public func turns(_ context: AnswerContext, user: UserID, at now: Date) -> [Turn] {
+        var turns: [Turn] = []
+        if case .promptWriting = context.interaction.content, case let .text(prompt) = context.answer,
+           !prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, limiter.allow(user, at: now) {
+            turns.append(Turn(kind: .practice, context: context, request: Self.practiceRequest(prompt), model: model))
+        }
+        if let coaching = turn(context, user: user, at: now) { turns.append(coaching) }
+        return turns
+    }
+
+    static let practiceTitle = "What a model wrote for your prompt"
+
+    /// The learner's prompt as an assistant at work would get it: their words, and nothing of
+    /// the task's reference or rubric.
+    static func practiceRequest(_ prompt: String) -> ModelRequest {
+        ModelRequest(messages: [
+            ModelMessage(.system, "You are a helpful AI assistant at work. Do what the user asks as well as you can. If the request refers to a document or data you were not given, say in one sentence what you would need, then do what you can."),
+            ModelMessage(.user, prompt.count > 4_000 ? String(prompt.prefix(4_000)) : prompt),
+        ], temperature: 0, maxTokens: 300)
     }
 
     // MARK: the prompt

@@ -23,6 +23,8 @@ public struct TutorMessage: Sendable, Equatable, Codable {
         case note
         /// The model-backed tutor's conversational reply to an answer, after the feedback.
         case coaching
+        /// What a language model wrote when given the learner's prompt (the practice space).
+        case practice
     }
 
     public var kind: Kind

@@ -104,10 +104,11 @@ struct ChatAPI {
             let outcome = try await learning.perform(action, lesson: lesson.id, in: course.id, for: user.id)
             let record = outcome.record
             var entries = outcome.entries
-            // With a model configured, a graded answer also gets the model's reply (waited for).
-            if let turn = try await learning.coachingTurn(after: outcome, lesson: lesson.id, in: course.id, for: user.id),
-               let coaching = await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: { _ in }) {
-                entries.append(coaching)
+            // With a model configured, a graded answer also gets the model's replies (waited for).
+            for turn in try await learning.modelTurns(after: outcome, lesson: lesson.id, in: course.id, for: user.id) {
+                if let reply = await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: { _ in }) {
+                    entries.append(reply)
+                }
             }
             return ActionResultDTO(
                 messages: entries.map(MessageDTO.init),

@@ -1,10 +1,12 @@
 import AppServices
 import CairnCore
 import Curriculum
+import Tutoring
 import Logging
 import Metrics
 
-/// Runs the model's turn after a graded answer and stores the reply. A model that fails
+/// Runs one model turn after a graded answer (the coaching, or a written prompt run in the
+/// practice space) and stores the reply. A model that fails
 /// (down, slow, rate-limited, or about to give the answer away) is logged and leaves the
 /// built-in feedback standing: the learner loses nothing, and nothing half-written is stored.
 enum ChatCoaching {
@@ -17,14 +19,14 @@ enum ChatCoaching {
         let started = ContinuousClock.now
         do {
             let reply = try await turn.run(onText: onText)
-            let entry = try await learning.storeCoaching(reply, of: turn, for: user)
+            let entry = try await learning.storeModelReply(reply, of: turn, for: user)
             Counter(label: calls, dimensions: [("outcome", "ok")]).increment()
             if let usage = reply.usage {
                 Counter(label: tokens, dimensions: [("kind", "prompt")]).increment(by: usage.promptTokens)
                 Counter(label: tokens, dimensions: [("kind", "completion")]).increment(by: usage.completionTokens)
             }
             logger.info("model reply", metadata: [
-                "interaction": "\(turn.context.interaction.id)", "ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                "kind": "\(turn.kind.rawValue)", "interaction": "\(turn.context.interaction.id)", "ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
                 "prompt_tokens": "\(reply.usage?.promptTokens ?? -1)", "completion_tokens": "\(reply.usage?.completionTokens ?? -1)",
                 "retries": "\(reply.retries)",
             ])
@@ -36,7 +38,7 @@ enum ChatCoaching {
             let outcome = (error as? ModelTutorError).map { if case .gaveAway = $0 { "stopped" } else { "failed" } } ?? "failed"
             Counter(label: calls, dimensions: [("outcome", outcome)]).increment()
             logger.warning("model reply not used; the built-in feedback stands", metadata: [
-                "interaction": "\(turn.context.interaction.id)", "error": "\(error)",
+                "kind": "\(turn.kind.rawValue)", "interaction": "\(turn.context.interaction.id)", "error": "\(error)",
             ])
             return nil
         }

@@ -42,6 +42,9 @@ struct ChatRenderer {
 
     var chatAction: String { Paths.chat(course.id, lesson.id) }
 
+    /// The kinds of message a language model writes (shown after the built-in feedback, with no actions).
+    static let modelKinds: Set<TutorMessage.Kind> = [.coaching, .practice]
+
     func html(_ entry: LearningService.Entry, showActions: Bool) -> String {
         let message = entry.message
         let author = entry.record.author == .tutor ? "tutor" : "learner"

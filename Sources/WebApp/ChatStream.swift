@@ -2,6 +2,7 @@ import AppServices
 import CairnCore
 import Foundation
 import Hummingbird
+import Tutoring
 
 /// Server-sent events carrying new chat messages as HTML fragments: one `message` event per
 /// message (its id is the message's sequence number), then a `summary` event with the
@@ -64,13 +65,14 @@ enum ChatStream {
         return body
     }
 
-    /// The messages and summary at once, then the model's reply as it is written: a `delta`
-    /// event per piece (`{"text": …}`), then the stored reply as a `message` event, or a
-    /// `coaching-failed` event when the model failed (the page drops what it showed of it;
-    /// the built-in feedback above stands), then `done`.
+    /// The messages and summary at once, then each model turn as it is written: a `delta`
+    /// event per piece (`{"kind": …, "text": …}`, with the message's `title` on the first),
+    /// then the stored reply as a `message` event, or a `model-failed` event naming the kind
+    /// when the model failed (the page drops what it showed of it; the built-in feedback
+    /// above stands), then `done`.
     static func coachedResponse(
-        _ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary,
-        coach: @escaping @Sendable (_ write: @escaping @Sendable (String) async throws -> Void) async -> LearningService.Entry?
+        _ entries: [LearningService.Entry], renderer: ChatRenderer, summary: Summary, turns: [ModelTutor.Turn],
+        run: @escaping @Sendable (ModelTutor.Turn, _ write: @escaping @Sendable (String) async throws -> Void) async -> LearningService.Entry?
     ) -> Response {
         let first = events(entries, renderer: renderer, summary: summary)
         return Response(
@@ -78,33 +80,43 @@ enum ChatStream {
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: first))
-                let pieces = AsyncStream<String>.makeStream()
-                // The model's pieces are passed through a stream, so the writer stays in this task.
-                let coaching = Task { () -> LearningService.Entry? in
-                    defer { pieces.continuation.finish() }
-                    return await coach { piece in pieces.continuation.yield(piece) }
-                }
-                for await piece in pieces.stream {
-                    var json = JSONOutput(capacity: piece.utf8.count + 16)
-                    json.object { $0.member("text", piece) }
-                    var event: [UInt8] = []
-                    appendEvent("delta", id: nil, data: String(decoding: json.bytes, as: UTF8.self), to: &event)
-                    do {
-                        try await writer.write(ByteBuffer(bytes: event))
-                    } catch {
-                        // The learner left: stop the model (the reply is not stored).
-                        coaching.cancel()
-                        throw error
+                for turn in turns {
+                    let pieces = AsyncStream<String>.makeStream()
+                    // The model's pieces are passed through a stream, so the writer stays in this task.
+                    let running = Task { () -> LearningService.Entry? in
+                        defer { pieces.continuation.finish() }
+                        return await run(turn) { piece in pieces.continuation.yield(piece) }
                     }
+                    var title = turn.title
+                    for await piece in pieces.stream {
+                        var json = JSONOutput(capacity: piece.utf8.count + 48)
+                        json.object { out in
+                            out.member("kind", turn.kind.rawValue)
+                            out.member("text", piece)
+                            out.member("title", title)
+                        }
+                        title = nil
+                        var event: [UInt8] = []
+                        appendEvent("delta", id: nil, data: String(decoding: json.bytes, as: UTF8.self), to: &event)
+                        do {
+                            try await writer.write(ByteBuffer(bytes: event))
+                        } catch {
+                            // The learner left: stop the model (the reply is not stored).
+                            running.cancel()
+                            throw error
+                        }
+                    }
+                    var end: [UInt8] = []
+                    if let entry = await running.value {
+                        appendEvent("message", id: String(entry.record.sequence), data: renderer.html(entry, showActions: false), to: &end)
+                    } else {
+                        appendEvent("model-failed", id: nil, data: turn.kind.rawValue, to: &end)
+                    }
+                    try await writer.write(ByteBuffer(bytes: end))
                 }
-                var end: [UInt8] = []
-                if let entry = await coaching.value {
-                    appendEvent("message", id: String(entry.record.sequence), data: renderer.html(entry, showActions: false), to: &end)
-                } else {
-                    appendEvent("coaching-failed", id: nil, data: "", to: &end)
-                }
-                appendEvent("done", id: nil, data: "", to: &end)
-                try await writer.write(ByteBuffer(bytes: end))
+                var done: [UInt8] = []
+                appendEvent("done", id: nil, data: "", to: &done)
+                try await writer.write(ByteBuffer(bytes: done))
                 try await writer.finish(nil)
             }
         )

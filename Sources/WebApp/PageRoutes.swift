@@ -145,21 +145,22 @@ struct PageRoutes {
             do {
                 let action = try ChatRequests.action(from: form, lesson: lesson)
                 let outcome = try await learning.perform(action, lesson: lessonID, in: courseID, for: user.id)
-                // With a model configured, a graded answer also gets the model's reply.
-                let turn = try await learning.coachingTurn(after: outcome, lesson: lessonID, in: courseID, for: user.id)
+                // With a model configured, a graded answer also gets the model's replies.
+                let turns = try await learning.modelTurns(after: outcome, lesson: lessonID, in: courseID, for: user.id)
                 if wantsStream {
                     let course = try courses.course(courseID)
                     let tasks = outcome.tally.mapValues { LearningService.TaskStatus(attempts: $0.attempts, passed: $0.passed, lastAnswer: nil) }
                     let record = outcome.record
                     let renderer = ChatRenderer(course: course, lesson: lesson, tasks: tasks)
                     let summary = chatSummary(course: course, lesson: lesson, record: record)
-                    guard let turn else { return ChatStream.response(outcome.entries, renderer: renderer, summary: summary) }
-                    return ChatStream.coachedResponse(outcome.entries, renderer: renderer, summary: summary) { write in
-                        await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: write)
+                    guard !turns.isEmpty else { return ChatStream.response(outcome.entries, renderer: renderer, summary: summary) }
+                    let logger = context.logger
+                    return ChatStream.coachedResponse(outcome.entries, renderer: renderer, summary: summary, turns: turns) { turn, write in
+                        await ChatCoaching.run(turn, learning: learning, user: user.id, logger: logger, onText: write)
                     }
                 }
-                if let turn {
-                    // Without JavaScript: the whole reply is stored before the page reloads.
+                // Without JavaScript: the whole replies are stored before the page reloads.
+                for turn in turns {
                     _ = await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: { _ in })
                 }
                 let anchor = outcome.entries.first.map { "#m\($0.record.sequence)" } ?? ""
@@ -213,8 +214,8 @@ struct PageRoutes {
 
     func chatPage(_ state: LearningService.ChatState, user: User, error: String?) -> ChatPage {
         let renderer = ChatRenderer(course: state.course, lesson: state.lesson, tasks: state.tasks)
-        // The model's coaching carries no actions: the buttons stay on the message before it.
-        let lastWithActions = state.entries.last { $0.message.kind != .coaching }?.record.sequence
+        // The model's replies carry no actions: the buttons stay on the message before them.
+        let lastWithActions = state.entries.last { !ChatRenderer.modelKinds.contains($0.message.kind) }?.record.sequence
         let messages = state.entries.map { entry in
             ChatMessageView(html: renderer.html(entry, showActions: entry.record.sequence == lastWithActions))
         }

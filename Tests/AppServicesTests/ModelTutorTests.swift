@@ -1,4 +1,4 @@
-import AppServices
+@testable import AppServices
 import CairnCore
 import Curriculum
 import Foundation
@@ -124,7 +124,7 @@ struct ModelTutorTests {
         let pieces = Pieces()
         let reply = try await turn.run { pieces.add($0) }
         #expect(pieces.all == model.pieces)
-        let entry = try await room.learning.storeCoaching(reply, of: turn, for: user)
+        let entry = try await room.learning.storeModelReply(reply, of: turn, for: user)
         #expect(entry.message.kind == .coaching)
         #expect(entry.message.blocks == [.paragraph([.text("You named the audience.")]), .paragraph([.text("Now say how long.")])])
         let state = try await room.state(user, lesson: Self.secondLesson)
@@ -174,6 +174,65 @@ struct ModelTutorTests {
         let reply = try await turn.run { _ in }
         #expect(reply.text == "You named the audience. Now say how long it should be.")
         #expect(reply.finishReason == "repetition")
+    }
+
+    @Test("a written prompt is run as it is, before the coaching; what the model wrote is stored under its heading")
+    func practiceSpace() async throws {
+        let model = ScriptedChatModel(pieces: ["Summarise the attached report for my manager in 5 bullets: ", "1. Sales rose."])
+        let room = try await Self.classroom(model)
+        defer { Task { await room.shutdown() } }
+        let user = try await room.learner("practice")
+        let prompt = "Summarise the attached report for my manager in 5 bullets."
+        let outcome = try await Self.answer(prompt, in: room, as: user)
+        let turns = try await room.learning.modelTurns(after: outcome, lesson: Self.secondLesson, in: room.courseID, for: user)
+        #expect(turns.map(\.kind) == [.practice, .coaching])
+        let practice = try #require(turns.first)
+        #expect(practice.request.messages.last == ModelMessage(.user, prompt), "the learner's prompt, as written")
+        let sent = practice.request.messages.map(\.content).joined(separator: "\n")
+        #expect(!sent.contains("RUBRIC") && !sent.contains("HIDDEN"), "nothing of the rubric or reference goes with it")
+        // What the model makes of the learner's prompt may repeat the reference: that is not the tutor giving it away.
+        let reply = try await practice.run { _ in }
+        let entry = try await room.learning.storeModelReply(reply, of: practice, for: user)
+        #expect(entry.message.kind == .practice)
+        #expect(entry.message.blocks.first == .heading("What a model wrote for your prompt"))
+        #expect(entry.message.plainText.contains("1. Sales rose."))
+    }
+
+    @Test("an answer to a check gets the coaching only")
+    func checkGetsCoachingOnly() async throws {
+        let room = try await Self.classroom(ScriptedChatModel(pieces: ["Look again."]))
+        defer { Task { await room.shutdown() } }
+        let user = try await room.learner("checked")
+        _ = try await room.open(user)
+        _ = try await room.perform(.continue, user)
+        let outcome = try await room.learning.perform(.answer(Classroom.firstCheck, .choice("a")), lesson: Classroom.firstLesson, in: room.courseID, for: user)
+        let turns = try await room.learning.modelTurns(after: outcome, lesson: Classroom.firstLesson, in: room.courseID, for: user)
+        #expect(turns.map(\.kind) == [.coaching])
+    }
+
+    @Test("repeats are found in sentences and in lines", arguments: [
+        ("One two three four. Five six. One two three four. More.", "One two three four. Five six."),
+        ("- Morning task:\n- Morning task:\n- Morning task:\n- Evening task:\n", "- Morning task:\n- Morning task:"),
+        ("Yes. No. Yes. No. Maybe.", "Yes. No. Yes. No. Maybe."),
+    ])
+    func repeats(text: String, kept: String) {
+        let end = ModelTutorTests.repeatEnd(text)
+        #expect(String(text[..<end]).trimmingCharacters(in: .whitespacesAndNewlines) == kept)
+    }
+
+    static func repeatEnd(_ text: String) -> String.Index { ModelTutor.firstRepeat(in: text) ?? text.endIndex }
+
+    @Test("the markers framing the attempt are not stored if the model echoes them")
+    func markersDropped() async throws {
+        let model = ScriptedChatModel(pieces: ["<<<ATTEMPT Summarise it. ATTEMPT>>>\n\nSay who it is for."])
+        let room = try await Self.classroom(model)
+        defer { Task { await room.shutdown() } }
+        let user = try await room.learner("markers")
+        let outcome = try await Self.answer("Summarise it.", in: room, as: user)
+        let turn = try #require(try await room.learning.coachingTurn(after: outcome, lesson: Self.secondLesson, in: room.courseID, for: user))
+        let entry = try await room.learning.storeModelReply(try await turn.run { _ in }, of: turn, for: user)
+        #expect(!entry.message.plainText.contains("ATTEMPT"))
+        #expect(entry.message.plainText.contains("Say who it is for."))
     }
 
     @Test("a model that breaks off mid-reply fails the turn; nothing is stored and the feedback stands")

@@ -20,7 +20,7 @@
   function append(html) {
     // Only the newest message keeps its action buttons (the model's coaching has none, so
     // the buttons stay on the feedback above it).
-    if (html.indexOf("kind-coaching") < 0) {
+    if (html.indexOf("kind-coaching") < 0 && html.indexOf("kind-practice") < 0) {
       chat.querySelectorAll(".msg > .actions").forEach(function (node) { node.remove(); });
     }
     chat.insertAdjacentHTML("beforeend", html);
@@ -105,22 +105,28 @@
         return;
       }
       var finished = false;
-      // The model's reply as it is written: plain text in a bubble of its own, replaced by
-      // the stored message when it ends, or removed if the model failed.
+      // A model's reply as it is written: plain text in a bubble of its own, replaced by the
+      // stored message when it ends, or removed if the model failed.
       var pending = null;
       var dropPending = function () { if (pending) { pending.remove(); pending = null; } };
       var onEvent = function (name, data, id) {
         if (name === "delta") {
+          var piece = JSON.parse(data);
           if (!pending) {
             pending = document.createElement("li");
-            pending.className = "msg tutor kind-coaching pending";
+            pending.className = "msg tutor pending kind-" + (piece.kind === "practice" ? "practice" : "coaching");
             pending.innerHTML = '<p class="who">Tutor</p><div class="bubble"><p></p></div>';
+            if (piece.title) {
+              var heading = document.createElement("h3");
+              heading.textContent = piece.title;
+              pending.querySelector(".bubble").prepend(heading);
+            }
             chat.appendChild(pending);
           }
-          pending.querySelector(".bubble p").textContent += JSON.parse(data).text;
+          pending.querySelector(".bubble p").textContent += piece.text;
           return;
         }
-        if (name === "coaching-failed") { dropPending(); return; }
+        if (name === "model-failed") { dropPending(); return; }
         // A message already on the page (a resumed reply repeats none, but be sure) is skipped.
         if (name === "message" && !(id && document.getElementById("m" + id))) { dropPending(); append(data); }
         else if (name === "summary") updateSummary(JSON.parse(data));
