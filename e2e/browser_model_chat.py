@@ -3,7 +3,8 @@
 learner answers the first check of AI Foundations wrongly; the built-in feedback appears at
 once, then the model's reply streams into a bubble of its own (seen while it is still
 being written), is replaced by the stored message when it ends, and is still there after a
-reload, below the feedback, which keeps its buttons. Then a prompt-writing task: the
+reload, below the feedback, which keeps its buttons. A free question gets the course's
+passages at once and then the model's answer. Then a prompt-writing task: the
 learner's prompt is run against the model (the practice space) and what it wrote is shown,
 before the tutor's coaching. Screenshots at phone and laptop widths.
 
@@ -115,6 +116,24 @@ try:
         stored = driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-coaching")
         check(len(stored) == 1 and stored[0].text.strip() == text.strip(), "after a reload the same reply is there")
         shot(driver, "m3-model-reloaded")
+
+    print("a free question: the passages from the course at once, then the model's answer")
+    driver.get(lesson_url)
+    before = len(driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-coaching"))
+    box = driver.find_element(By.CSS_SELECTOR, "form.ask input[name=question]")
+    box.send_keys("Why do chat assistants sometimes make things up?")
+    box.find_element(By.XPATH, "ancestor::form").find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-reply"), 15, "the built-in reply with the course's passages appears")
+    answered = wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "#chat li.msg.pending")
+                    and d.find_element(By.ID, "chat").get_attribute("aria-busy") is None, 300, "the model's answer finishes")
+    if answered:
+        replies = driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-reply")
+        check("href" in replies[-1].get_attribute("innerHTML"), "the built-in reply links to the lesson it quotes")
+        after = driver.execute_script("var n = arguments[0].nextElementSibling; return n ? n.className : ''", replies[-1])
+        check(after == "" or "kind-coaching" in after, f"only the model's answer may follow the passages ({after!r})")
+        coached = len(driver.find_elements(By.CSS_SELECTOR, "#chat li.msg.kind-coaching"))
+        print(f"  (the model answered: {coached > before})")
+        shot(driver, "m5-model-question")
 
     print("a written prompt is run against the model, and what it wrote is shown before the coaching")
     driver.get(BASE + "/courses/ai-foundations/lessons/anatomy-of-a-prompt?practise=prm-vague-to-structured")

@@ -50,12 +50,21 @@ public struct LearningService: Sendable {
         public var mastery: [SkillID: Double]
         /// The graded answer, when the action was one.
         public var graded: GradedAnswer?
+        /// The free question asked, when the action was one, with what retrieval found.
+        public var question: AskedQuestion?
 
         /// What the outcome tells of the learner's record (passed tasks and mastery; lesson
         /// progress is not part of it).
         public var record: LearnerRecord {
             LearnerRecord(started: [], completed: [], passed: Set(tally.filter(\.value.passed).keys), mastery: mastery)
         }
+    }
+
+    /// A free question with the course passages found for it.
+    public struct AskedQuestion: Sendable {
+        public var text: String
+        public var hits: [Hit]
+        public var covered: Bool
     }
 
     /// An answer as graded.
@@ -247,6 +256,7 @@ public struct LearningService: Sendable {
             }
             let script = self.script(for: lesson, in: course)
             var tally: [InteractionID: AttemptTally]?
+            var asked: AskedQuestion?
 
             /// The lesson steps the conversation has delivered so far.
             func deliveredSteps() async throws -> Set<String> {
@@ -278,7 +288,9 @@ public struct LearningService: Sendable {
                 outbox.learner(tutor.question(question), interaction: nil)
                 let index = indexes[course.id] ?? CourseIndex(course: course)
                 let hits = index.search(question, limit: 3)
-                outbox.tutor(tutor.reply(to: question, hits: hits, covered: index.isCovered(hits)))
+                let covered = index.isCovered(hits)
+                outbox.tutor(tutor.reply(to: question, hits: hits, covered: covered))
+                asked = AskedQuestion(text: question, hits: hits, covered: covered)
             case let .mode(mode):
                 try await store.setMode(mode, of: outbox.conversation.id, at: now)
                 outbox.tutor(tutor.modeChanged(to: mode))
@@ -309,7 +321,7 @@ public struct LearningService: Sendable {
             if let tally { finalTally = tally } else { finalTally = try await store.attemptTally(user: user, course: course.id) }
             let mastery = Dictionary(try await store.mastery(user: user, course: course.id).map { ($0.skillID, $0.probability) },
                                      uniquingKeysWith: { a, _ in a })
-            return Outcome(entries: outbox.entries, tally: finalTally, mastery: mastery, graded: nil)
+            return Outcome(entries: outbox.entries, tally: finalTally, mastery: mastery, graded: nil, question: asked)
         }
     }
 
@@ -390,7 +402,7 @@ public struct LearningService: Sendable {
                                     warnings: personalDataWarnings(interaction: interaction, answer: answer, result: result)))
         return (AnswerWrite(attempt: attempt, messages: outbox.records, mastery: updated),
                 Outcome(entries: outbox.entries, tally: tally, mastery: mastery,
-                        graded: GradedAnswer(interaction: interaction.id, answer: answer, result: result)))
+                        graded: GradedAnswer(interaction: interaction.id, answer: answer, result: result), question: nil))
     }
 
     // MARK: the model-backed tutor
@@ -403,11 +415,21 @@ public struct LearningService: Sendable {
         return modelTutor.turn(context, user: user, at: clock.now())
     }
 
-    /// Every model turn after a graded answer, in the order they are shown: for a written
-    /// prompt, the prompt run against the model (the practice space), then the coaching.
-    /// Empty without a model, for other actions, or over the rate limits.
+    /// Every model turn after an action, in the order they are shown: after a graded answer,
+    /// for a written prompt the prompt run against the model (the practice space), then the
+    /// coaching; after a free question, the model's reply from the passages found. Empty
+    /// without a model, for other actions, or over the rate limits.
     public func modelTurns(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> [ModelTutor.Turn] {
-        guard let modelTutor, let context = try await answerContext(after: outcome, lesson: lessonID, in: courseID, for: user) else { return [] }
+        guard let modelTutor else { return [] }
+        if let asked = outcome.question {
+            // A free question: the built-in reply (the passages, with links) is stored; the
+            // model then answers in its own words from the same passages.
+            let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+            let mode = try await store.conversation(user: user, course: course.id, lesson: lesson.id)?.mode ?? .conversational
+            let context = ModelTutor.QuestionContext(course: course, lesson: lesson, question: asked.text, hits: asked.hits, covered: asked.covered, mode: mode)
+            return modelTutor.turn(context, user: user, at: clock.now()).map { [$0] } ?? []
+        }
+        guard let context = try await answerContext(after: outcome, lesson: lessonID, in: courseID, for: user) else { return [] }
         return modelTutor.turns(context, user: user, at: clock.now())
     }
 
@@ -426,20 +448,20 @@ public struct LearningService: Sendable {
     /// Stores the model's finished reply as the tutor's next message in the conversation, as
     /// the turn's kind of message (its words are plain text: shown escaped, never as markup).
     public func storeModelReply(_ reply: ModelReply, of turn: ModelTutor.Turn, for user: UserID) async throws -> Entry {
-        let context = turn.context
-        // The markers that frame the attempt in the prompt are not for the learner (a small
-        // model sometimes echoes them).
-        let text = reply.text.replacingOccurrences(of: "<<<ATTEMPT", with: "").replacingOccurrences(of: "ATTEMPT>>>", with: "")
+        // The markers that frame the learner's words in the prompt are not for the learner (a
+        // small model sometimes echoes them).
+        var text = reply.text
+        for marker in ["<<<ATTEMPT", "ATTEMPT>>>", "<<<QUESTION", "QUESTION>>>"] { text = text.replacingOccurrences(of: marker, with: "") }
         let paragraphs = text.components(separatedBy: "\n\n")
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }
         let blocks: [Block] = (turn.title.map { [Block.heading($0)] } ?? []) + paragraphs.map { .paragraph([.text($0)]) }
-        let message = TutorMessage(kind: turn.kind, blocks: blocks, interaction: context.interaction.id)
+        let message = TutorMessage(kind: turn.kind, blocks: blocks, interaction: turn.interaction)
         var retries = 0
         while true {
             do {
                 return try await store.transaction { store in
-                    guard let (conversation, last) = try await store.conversationWithLastSequence(user: user, course: context.course.id, lesson: context.lesson.id) else {
+                    guard let (conversation, last) = try await store.conversationWithLastSequence(user: user, course: turn.course.id, lesson: turn.lesson.id) else {
                         throw AppError.notFound("the conversation for this lesson")
                     }
                     var outbox = Outbox(conversation: conversation, next: last + 1, at: clock.now())

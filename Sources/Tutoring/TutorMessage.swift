@@ -21,7 +21,8 @@ public struct TutorMessage: Sendable, Equatable, Codable {
         case reply
         /// Anything else the tutor says (welcome, mode changes, lesson complete).
         case note
-        /// The model-backed tutor's conversational reply to an answer, after the feedback.
+        /// The model-backed tutor's conversational reply to an answer or a question, after the
+        /// built-in one.
         case coaching
         /// What a language model wrote when given the learner's prompt (the practice space).
         case practice

@@ -13,6 +13,10 @@ enum ChatCoaching {
     static let calls = "cairn_model_calls_total"
     static let tokens = "cairn_model_tokens_total"
 
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
     /// The stored reply, or nil when the model failed.
     static func run(_ turn: ModelTutor.Turn, learning: LearningService, user: UserID, logger: Logger,
                     onText: @escaping @Sendable (String) async throws -> Void) async -> LearningService.Entry? {
@@ -26,7 +30,7 @@ enum ChatCoaching {
                 Counter(label: tokens, dimensions: [("kind", "completion")]).increment(by: usage.completionTokens)
             }
             logger.info("model reply", metadata: [
-                "kind": "\(turn.kind.rawValue)", "interaction": "\(turn.context.interaction.id)", "ms": "\((ContinuousClock.now - started).components.seconds * 1000 + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)",
+                "kind": "\(turn.kind.rawValue)", "interaction": "\(turn.interaction?.rawValue ?? "question")", "ms": "\(Self.milliseconds(ContinuousClock.now - started))",
                 "prompt_tokens": "\(reply.usage?.promptTokens ?? -1)", "completion_tokens": "\(reply.usage?.completionTokens ?? -1)",
                 "retries": "\(reply.retries)",
             ])
@@ -38,7 +42,7 @@ enum ChatCoaching {
             let outcome = (error as? ModelTutorError).map { if case .gaveAway = $0 { "stopped" } else { "failed" } } ?? "failed"
             Counter(label: calls, dimensions: [("outcome", outcome)]).increment()
             logger.warning("model reply not used; the built-in feedback stands", metadata: [
-                "kind": "\(turn.kind.rawValue)", "interaction": "\(turn.context.interaction.id)", "error": "\(error)",
+                "kind": "\(turn.kind.rawValue)", "interaction": "\(turn.interaction?.rawValue ?? "question")", "error": "\(error)",
             ])
             return nil
         }
