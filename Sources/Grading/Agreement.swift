@@ -43,3 +43,22 @@ public enum Agreement {
         return 1 - weightedObserved / weightedExpected
     }
 }
+
+extension Agreement {
+    /// Standardized mean difference of a machine's scores from people's: the difference of
+    /// the means over the pooled standard deviation, sqrt((sd² machine + sd² human) / 2)
+    /// (Williamson, Xi and Breyer, 2012). Nil for lists of different lengths, under two
+    /// answers, or with no spread in either.
+    public static func standardizedMeanDifference(machine: [Int], human: [Int]) -> Double? {
+        guard machine.count == human.count, machine.count >= 2 else { return nil }
+        func moments(_ values: [Int]) -> (mean: Double, variance: Double) {
+            let mean = Double(values.reduce(0, +)) / Double(values.count)
+            let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(values.count - 1)
+            return (mean, variance)
+        }
+        let m = moments(machine), h = moments(human)
+        let pooled = ((m.variance + h.variance) / 2).squareRoot()
+        guard pooled > 0 else { return nil }
+        return (m.mean - h.mean) / pooled
+    }
+}

@@ -16,7 +16,7 @@ struct CairnCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cairn",
         abstract: "Cairn: learn, practise and certify job-ready AI skills.",
-        subcommands: [Serve.self, Migrate.self, ExportDB.self, ImportDB.self, Content.self, Calibrate.self, Exam.self, Badges.self, Verify.self, Users.self, Jobs.self, Model.self]
+        subcommands: [Serve.self, Migrate.self, ExportDB.self, ImportDB.self, Content.self, Calibrate.self, Exam.self, Badges.self, Verify.self, Users.self, Jobs.self, Model.self, GradingCommand.self]
     )
 }
 

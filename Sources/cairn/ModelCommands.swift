@@ -1,4 +1,6 @@
 import AppServices
+import CairnCore
+import Curriculum
 import ArgumentParser
 import Foundation
 import LanguageModel
@@ -68,6 +70,63 @@ struct Model: AsyncParsableCommand {
 
         static func milliseconds(_ duration: Duration) -> String {
             "\(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) ms"
+        }
+    }
+}
+
+struct GradingCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grading", abstract: "Check how Cairn's scoring agrees with people.", subcommands: [AgreementCommand.self]
+    )
+
+    struct AgreementCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "agreement",
+            abstract: "Score a course's human-scored anchor sets and report agreement with the people's scores.",
+            discussion: """
+                Per rubric: quadratic weighted kappa, exact and adjacent agreement and standardized mean \
+                difference against the human scores, for the rubric checks alone and, with a model \
+                configured, with the model judging the criteria no check decides. A rubric whose model \
+                judge falls below QWK 0.70 is not used for exam scoring: the report names those, whose \
+                items need human scoring.
+                """
+        )
+
+        @Argument(help: "The course id, e.g. ai-foundations.")
+        var course: String
+
+        @Option(help: "Only the anchor set of this task or item.")
+        var interaction: String?
+
+        @OptionGroup var courses: CourseOptions
+        @OptionGroup var model: ModelOptions
+
+        func run() async throws {
+            let course: Course
+            let endpoint: ModelEndpoint?
+            do {
+                course = try courses.course(self.course)
+                endpoint = try model.endpoint(environment: ProcessInfo.processInfo.environment)
+            } catch let error as ConfigError {
+                fail(error.description)
+            } catch {
+                fail("\(error)")
+            }
+            if let interaction, course.anchors[InteractionID(rawValue: interaction)] == nil {
+                fail("\(course.id.rawValue) has no anchor set for '\(interaction)' (anchor sets: \(course.anchors.keys.map(\.rawValue).sorted().joined(separator: ", ")))")
+            }
+            let client = endpoint.map { OpenAICompatibleClient(endpoint: $0, logger: Logger(label: "cairn")) }
+            let report: AgreementReport
+            do {
+                report = try await AgreementReport.run(
+                    course: course, judge: client.map { RubricJudge(model: $0) }, only: interaction.map(InteractionID.init(rawValue:))
+                ) { line in FileHandle.standardError.write(Data("scoring \(line)\n".utf8)) }
+            } catch {
+                try? await client?.shutdown()
+                fail("\(error)")
+            }
+            try? await client?.shutdown()
+            print(report.text, terminator: "")
         }
     }
 }

@@ -66,3 +66,22 @@ func negativeKappa() throws {
     let kappa = try #require(Agreement.quadraticWeightedKappa([0, 0, 1, 2, 2], [2, 1, 1, 0, 0], minScore: 0, maxScore: 2))
     #expect(kappa < 0)
 }
+
+@Test("standardized mean difference, by hand", arguments: [
+    // Machine [2, 4]: mean 3, variance 2. Human [1, 3]: mean 2, variance 2. Pooled sd √2: (3 - 2) / √2.
+    ([2, 4], [1, 3], 1 / 2.0.squareRoot()),
+    // Same means: 0 however the spreads differ.
+    ([0, 2, 4], [1, 2, 3], 0),
+    // The machine scores lower: negative.
+    ([1, 3], [2, 4], -1 / 2.0.squareRoot()),
+] as [([Int], [Int], Double)])
+func standardizedMeanDifference(machine: [Int], human: [Int], expected: Double) {
+    #expect(isClose(Agreement.standardizedMeanDifference(machine: machine, human: human), expected))
+}
+
+@Test("no standardized mean difference without two answers or any spread")
+func standardizedMeanDifferenceUndefined() {
+    #expect(Agreement.standardizedMeanDifference(machine: [1], human: [1]) == nil)
+    #expect(Agreement.standardizedMeanDifference(machine: [2, 2], human: [1, 1]) == nil)
+    #expect(Agreement.standardizedMeanDifference(machine: [1, 2], human: [1]) == nil)
+}
