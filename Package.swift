@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "AppServicesTests",
             dependencies: [
-                "AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "Psychometrics", "CairnCore", "Credentials",
+                "AppServices", "Storage", "Curriculum", "Grading", "Tutoring", "Psychometrics", "CairnCore", "Credentials", "LanguageModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

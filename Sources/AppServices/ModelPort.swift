@@ -26,12 +26,59 @@ public struct ModelRequest: Sendable, Equatable {
     public var maxTokens: Int
     /// Ask for a JSON object as the reply (`response_format: json_object`).
     public var json: Bool
+    /// Ask for a reply that follows this JSON Schema (`response_format: json_schema`, which
+    /// servers such as llama.cpp, vLLM and Ollama enforce while the reply is written).
+    public var schema: SchemaValue?
 
-    public init(messages: [ModelMessage], temperature: Double = 0.2, maxTokens: Int = 512, json: Bool = false) {
+    public init(messages: [ModelMessage], temperature: Double = 0.2, maxTokens: Int = 512, json: Bool = false, schema: SchemaValue? = nil) {
         self.messages = messages
         self.temperature = temperature
         self.maxTokens = maxTokens
-        self.json = json
+        self.json = json || schema != nil
+        self.schema = schema
+    }
+}
+
+/// A JSON value, for writing a JSON Schema into a request.
+public indirect enum SchemaValue: Sendable, Equatable, Encodable {
+    case string(String)
+    case number(Double)
+    case integer(Int)
+    case bool(Bool)
+    case array([SchemaValue])
+    /// Members in the order given.
+    case object([(String, SchemaValue)])
+
+    public static func == (lhs: SchemaValue, rhs: SchemaValue) -> Bool {
+        switch (lhs, rhs) {
+        case let (.string(a), .string(b)): a == b
+        case let (.number(a), .number(b)): a == b
+        case let (.integer(a), .integer(b)): a == b
+        case let (.bool(a), .bool(b)): a == b
+        case let (.array(a), .array(b)): a == b
+        case let (.object(a), .object(b)): a.map(\.0) == b.map(\.0) && a.map(\.1) == b.map(\.1)
+        default: false
+        }
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case let .string(text): var c = encoder.singleValueContainer(); try c.encode(text)
+        case let .number(value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case let .integer(value): var c = encoder.singleValueContainer(); try c.encode(value)
+        case let .bool(flag): var c = encoder.singleValueContainer(); try c.encode(flag)
+        case let .array(values): var c = encoder.unkeyedContainer(); for value in values { try c.encode(value) }
+        case let .object(members):
+            var c = encoder.container(keyedBy: Key.self)
+            for (name, value) in members { try c.encode(value, forKey: Key(stringValue: name)) }
+        }
     }
 }
 

@@ -15,7 +15,17 @@ enum ChatCompletionsWire {
         }
 
         struct ResponseFormat: Encodable {
+            struct Schema: Encodable {
+                let name: String
+                let schema: SchemaValue
+                let strict: Bool
+            }
             let type: String
+            let jsonSchema: Schema?
+            enum CodingKeys: String, CodingKey {
+                case type
+                case jsonSchema = "json_schema"
+            }
         }
 
         let model: String
@@ -41,7 +51,11 @@ enum ChatCompletionsWire {
             self.stream = stream
             // Usage arrives in a last chunk only when asked for.
             streamOptions = stream ? StreamOptions(includeUsage: true) : nil
-            responseFormat = request.json ? ResponseFormat(type: "json_object") : nil
+            if let schema = request.schema {
+                responseFormat = ResponseFormat(type: "json_schema", jsonSchema: .init(name: "reply", schema: schema, strict: true))
+            } else {
+                responseFormat = request.json ? ResponseFormat(type: "json_object", jsonSchema: nil) : nil
+            }
         }
     }
 

@@ -3,6 +3,8 @@ import CairnCore
 import Curriculum
 import Foundation
 import Grading
+import LanguageModel
+import Logging
 import Testing
 
 // The model judge of open answers: what it is asked, which replies it accepts, when a person
@@ -180,5 +182,27 @@ struct RubricJudgeTests {
             #expect(judged.text.contains("not used for exam scoring"))
             #expect(judged.humanScoringNeeded.map(\.interaction) == [open.interaction.id])
         }
+    }
+}
+
+@Suite("Rubric judge with llama.cpp's server", .enabled(if: ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_URL"] != nil,
+                                                        "set CAIRN_TEST_MODEL_URL (scripts/test starts a local model)"))
+struct LocalModelJudgeTests {
+    @Test("the schema keeps a real model to a usable judgement: every open criterion scored once, within its points")
+    func realJudgement() async throws {
+        let open = try OpenRubric.shipped()
+        var endpoint = try ModelEndpoint(baseURL: try #require(ProcessInfo.processInfo.environment["CAIRN_TEST_MODEL_URL"]), model: "smollm2", apiKey: nil)
+        endpoint.firstByteTimeout = .seconds(120)
+        endpoint.totalTimeout = .seconds(300)
+        let client = OpenAICompatibleClient(endpoint: endpoint, logger: Logger(label: "test"))
+        let judge = RubricJudge(model: client)
+        for response in open.anchors.responses.prefix(2) {
+            let result = try open.grade(response.response)
+            let judgement = try await judge.judge(open.interaction, text: response.response, result: result)
+            #expect(judgement.criteria.map(\.id) == result.unjudged.map(\.id), "\(judgement.reviewReasons)")
+            #expect(judgement.criteria.allSatisfy { (0 ... $0.points).contains($0.score) })
+            #expect(!judgement.reviewReasons.contains { $0.contains("could not be used") }, "\(judgement.reviewReasons)")
+        }
+        try await client.shutdown()
     }
 }

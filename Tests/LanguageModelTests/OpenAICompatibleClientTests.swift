@@ -85,6 +85,22 @@ struct OpenAICompatibleClientTests {
         }
     }
 
+    @Test("a schema is sent as response_format json_schema, strict")
+    func schemaMode() async throws {
+        try await Self.with("json-object") { client, server in
+            var request = Self.question
+            request.schema = .object([("type", .string("object")), ("required", .array([.string("score")]))])
+            _ = try await client.complete(request)
+            let format = try #require(server.requests.first?.body["response_format"] as? [String: any Sendable])
+            #expect(format["type"] as? String == "json_schema")
+            let wrapped = try #require(format["json_schema"] as? [String: any Sendable])
+            #expect(wrapped["strict"] as? Double == 1)
+            let schema = try #require(wrapped["schema"] as? [String: any Sendable])
+            #expect(schema["type"] as? String == "object")
+            #expect((schema["required"] as? [any Sendable])?.first as? String == "score")
+        }
+    }
+
     @Test("a streamed reply: every piece in order, then the whole reply with usage")
     func streamed() async throws {
         try await Self.with("ok") { client, server in
