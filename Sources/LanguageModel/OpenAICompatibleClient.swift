@@ -36,6 +36,12 @@ public final class OpenAICompatibleClient: ChatModel {
         try await http.shutdown()
     }
 
+    // A client dropped without `shutdown()` (an application built by a test and never run)
+    // still closes its connections: the HTTP client stays alive until that is done.
+    deinit {
+        http.shutdown { _ in }
+    }
+
     public var displayName: String { endpoint.description }
 
     // MARK: whole replies

@@ -250,6 +250,19 @@ struct OpenAICompatibleClientTests {
         }
     }
 
+    @Test("a client dropped without shutdown() closes itself (the HTTP client would stop a debug build otherwise)")
+    func droppedClient() async throws {
+        try await Self.with("ok") { _, server in
+            do {
+                let dropped = try Self.client(server, script: "ok")
+                _ = try await dropped.complete(Self.question)
+            }
+            // The shutdown it started finishes in the background; the process carries on.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(server.requests(for: "ok").count == 1)
+        }
+    }
+
     @Test("an endpoint nobody listens on is unreachable")
     func unreachable() async throws {
         // A port that was free a moment ago: the scripted server, stopped.
