@@ -92,6 +92,10 @@ public struct ModelTutor: Sendable {
         /// not (a reference answer, or the key of a task not yet passed or of an exam item).
         public func run(onText: @Sendable (String) async throws -> Void) async throws -> ModelReply {
             var text = ""
+            // What has been passed on. The last few words are held back until the words after
+            // them show they do not complete a leak, so a stopped reply shows none of it.
+            var shown = 0
+            let hold = guardText?.holdWords ?? 0
             for try await chunk in model.stream(request) {
                 switch chunk {
                 case let .text(piece):
@@ -102,10 +106,16 @@ public struct ModelTutor: Sendable {
                     if let end = ModelTutor.firstRepeat(in: text) {
                         return ModelReply(text: String(text[..<end]).trimmingCharacters(in: .whitespacesAndNewlines), usage: nil, finishReason: "repetition")
                     }
-                    try await onText(piece)
+                    let safe = LeakGuard.offset(beforeLast: hold, wordsIn: text)
+                    if safe > shown {
+                        try await onText(String(text.unicodeScalars.dropFirst(shown).prefix(safe - shown)))
+                        shown = safe
+                    }
                 case let .finished(reply):
                     let trimmed = reply.text.trimmingCharacters(in: .whitespacesAndNewlines)
                     guard !trimmed.isEmpty else { throw ModelTutorError.empty }
+                    let rest = String(text.unicodeScalars.dropFirst(shown))
+                    if !rest.isEmpty { try await onText(rest) }
                     return reply
                 }
             }
@@ -129,7 +139,8 @@ public struct ModelTutor: Sendable {
             if !words.isEmpty {
                 let key = words.joined(separator: " ")
                 let times = seen[key, default: 0]
-                if times >= 2 || (times == 1 && words.count >= 4) { return start }
+                // A lone short word ("g." of "e.g.") may well come back; it is no repeat.
+                if (times >= 2 && words.joined().count > 3) || (times == 1 && words.count >= 4) { return start }
                 seen[key] = times + 1
             }
             start = index
@@ -217,7 +228,8 @@ public struct ModelTutor: Sendable {
         case .numeric, .ordering, .matching:
             break
         }
-        if let explanation = interaction.explanation { lines.append("WHY (for you): \(explanation)") }
+        // The explanation works the answer out: the built-in tutor shows it only after a pass.
+        if context.result.passed, let explanation = interaction.explanation { lines.append("WHY (for you): \(explanation)") }
         let result = context.result
         lines.append("AUTOMATIC GRADING: \(Self.number(result.score)) of \(Self.number(result.maxScore)), \(result.passed ? "passed" : "not passed yet")")
         for criterion in result.criteria.prefix(12) {
@@ -338,6 +350,26 @@ struct LeakGuard: Sendable {
         // A short option text ("Yes", "The right one") would match ordinary words: only
         // distinctive ones count.
         keyTexts = keys.filter { $0.split(separator: " ").count >= 4 }
+    }
+
+    /// How many of the last words of a reply could still turn out to start a leak.
+    var holdWords: Int {
+        max(referenceRuns.isEmpty ? 0 : Self.run - 1, (keyTexts.map { $0.split(separator: " ").count }.max() ?? 1) - 1)
+    }
+
+    /// The number of Unicode scalars of `text` before the start of its `count`-th last word
+    /// (a word: letters or digits in a row, as `words` splits them); all of it for 0.
+    static func offset(beforeLast count: Int, wordsIn text: String) -> Int {
+        let scalars = Array(text.unicodeScalars)
+        guard count > 0 else { return scalars.count }
+        var starts: [Int] = []
+        var inWord = false
+        for (index, scalar) in scalars.enumerated() {
+            let isWordScalar = Character(scalar).isLetter || Character(scalar).isNumber
+            if isWordScalar, !inWord { starts.append(index) }
+            inWord = isWordScalar
+        }
+        return starts.count >= count ? starts[starts.count - count] : 0
     }
 
     /// What the text gives away, if anything.

@@ -162,7 +162,7 @@ public struct RubricJudge: Sendable {
                 throw .unusable(given.isEmpty ? "criterion '\(criterion.id)' was not scored" : "criterion '\(criterion.id)' was scored twice")
             }
             let points = Int(criterion.points)
-            guard one.score == one.score.rounded(), one.score >= 0, Int(one.score) <= points else {
+            guard one.score == one.score.rounded(), one.score >= 0, one.score <= Double(points) else {
                 throw .unusable("criterion '\(criterion.id)' got \(one.score), not a whole number from 0 to \(points)")
             }
             let score = Int(one.score)

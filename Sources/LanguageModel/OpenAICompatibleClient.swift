@@ -177,7 +177,9 @@ public final class OpenAICompatibleClient: ChatModel {
                 throw ModelError.unauthorized(endpoint: endpoint.baseURL, status: status)
             case 429:
                 refusedByRateLimit += 1
+                // Seconds only (an HTTP date, or nonsense such as "nan" or "-1", counts as absent).
                 let retryAfter = response.headers.first(name: "retry-after").flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+                    .flatMap { $0.isFinite && $0 >= 0 ? $0 : nil }
                 if let retryAfter, retryAfter > Self.seconds(endpoint.maxRetryAfter) {
                     throw ModelError.rateLimited(endpoint: endpoint.baseURL, attempts: refusedByRateLimit)
                 }

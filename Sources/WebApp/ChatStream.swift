@@ -88,6 +88,9 @@ enum ChatStream {
                         return await run(turn) { piece in pieces.continuation.yield(piece) }
                     }
                     var title = turn.title
+                    // The request cancelled (the server stopping, the connection gone): the
+                    // model call stops too, and its reply is not stored.
+                    try await withTaskCancellationHandler {
                     for await piece in pieces.stream {
                         var json = JSONOutput(capacity: piece.utf8.count + 48)
                         json.object { out in
@@ -105,6 +108,9 @@ enum ChatStream {
                             running.cancel()
                             throw error
                         }
+                    }
+                    } onCancel: {
+                        running.cancel()
                     }
                     var end: [UInt8] = []
                     if let entry = await running.value {

@@ -96,6 +96,7 @@ struct ModelTutorTests {
             #expect(data.contains(expected), "missing \(expected)")
         }
         #expect(turn.request.temperature == 0)
+        #expect(!data.contains("A good prompt names the audience"), "the explanation waits for a pass, as in the built-in tutor")
     }
 
     @Test("earlier attempts are counted in the context; this attempt is not among them")
@@ -111,6 +112,7 @@ struct ModelTutorTests {
         #expect(turn.answer?.earlier.count == 1)
         #expect(turn.request.messages[1].content.contains("EARLIER ATTEMPTS: 1 (latest scores: 0/2)"))
         #expect(turn.request.messages[1].content.contains("AUTOMATIC GRADING: 2 of 2, passed"))
+        #expect(turn.request.messages[1].content.contains("WHY (for you): A good prompt names the audience and bounds the length."))
     }
 
     @Test("the reply streams piece by piece and is stored as the tutor's next message, after the feedback")
@@ -123,7 +125,7 @@ struct ModelTutorTests {
         let turn = try #require(try await room.learning.coachingTurn(after: outcome, lesson: Self.secondLesson, in: room.courseID, for: user))
         let pieces = Pieces()
         let reply = try await turn.run { pieces.add($0) }
-        #expect(pieces.all == model.pieces)
+        #expect(pieces.all.joined() == model.pieces.joined(), "all of it is passed on, in order")
         let entry = try await room.learning.storeModelReply(reply, of: turn, for: user)
         #expect(entry.message.kind == .coaching)
         #expect(entry.message.blocks == [.paragraph([.text("You named the audience.")]), .paragraph([.text("Now say how long.")])])
@@ -148,7 +150,7 @@ struct ModelTutorTests {
         let passed = Pieces()
         await #expect(throws: ModelTutorError.gaveAway("the reference answer")) { try await turn.run { passed.add($0) } }
         #expect(passed.all.count < pieces.count, "the piece completing the reference was not passed on")
-        #expect(!passed.all.joined().lowercased().contains("report for my manager in 5"))
+        #expect(!passed.all.joined().lowercased().contains("summarise"), "none of the leaked words was shown: \(passed.all)")
     }
 
     @Test("seven words of the reference, or the words of a short key, are not a leak")

@@ -100,7 +100,8 @@ struct RubricJudgeTests {
         let open = try OpenRubric.shipped()
         let answer = try #require(open.anchors.responses.first).response
         let result = try open.grade(answer)
-        for reply in [open.reply(quote: "x", score: { $0 + 1 }), open.reply(quote: "x", score: { _ in -1 })] {
+        let huge = open.reply(quote: "x").replacingOccurrences(of: "\"score\": ", with: "\"score\": 1e300 + ").replacingOccurrences(of: "1e300 + ", with: "1e30")
+        for reply in [open.reply(quote: "x", score: { $0 + 1 }), open.reply(quote: "x", score: { _ in -1 }), huge] {
             #expect(throws: RubricJudge.JudgeError.self) { try RubricJudge.parse(reply, open: result.unjudged, answer: answer) }
         }
         // Points written as a fraction: 2 becomes 0.2.

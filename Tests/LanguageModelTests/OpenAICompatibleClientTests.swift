@@ -132,6 +132,15 @@ struct OpenAICompatibleClientTests {
         }
     }
 
+    @Test("a Retry-After that is not a number of seconds (nan) is ignored: the client pauses as usual and retries")
+    func retryAfterNonsense() async throws {
+        try await Self.with("rate-limited-nan") { client, _ in
+            let reply = try await client.complete(Self.question)
+            #expect(reply.text == "after a pause of our own")
+            #expect(reply.retries == 1)
+        }
+    }
+
     @Test("429 with a Retry-After longer than allowed ends the call at once")
     func rateLimitedTooLong() async throws {
         try await Self.with("rate-limited-long") { client, server in

@@ -80,6 +80,9 @@ final class ScriptedModelServer: Sendable {
         case "rate-limited-twice":
             if calls <= 2 { return error(429, "slow down", headers: [.retryAfter: "0"]) }
             return json(Self.completion("after the wait", usage: nil))
+        case "rate-limited-nan":
+            if calls <= 1 { return error(429, "slow down", headers: [.retryAfter: "nan"]) }
+            return json(Self.completion("after a pause of our own", usage: nil))
         case "rate-limited-long":
             return error(429, "come back in a minute", headers: [.retryAfter: "60"])
         case "unavailable":
