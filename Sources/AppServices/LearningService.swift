@@ -407,42 +407,28 @@ public struct LearningService: Sendable {
 
     // MARK: the model-backed tutor
 
-    /// The model's turn after a graded answer, ready to stream; nil when no model is
-    /// configured, the action was not an answer, or the learner has used up the model calls
-    /// allowed for now (the built-in feedback then stands alone).
-    public func coachingTurn(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> ModelTutor.Turn? {
-        guard let modelTutor, let context = try await answerContext(after: outcome, lesson: lessonID, in: courseID, for: user) else { return nil }
-        return modelTutor.turn(context, user: user, at: clock.now())
-    }
-
     /// Every model turn after an action, in the order they are shown: after a graded answer,
     /// for a written prompt the prompt run against the model (the practice space), then the
     /// coaching; after a free question, the model's reply from the passages found. Empty
     /// without a model, for other actions, or over the rate limits.
     public func modelTurns(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> [ModelTutor.Turn] {
-        guard let modelTutor else { return [] }
+        guard let modelTutor, outcome.graded != nil || outcome.question != nil else { return [] }
+        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+        let mode = try await store.conversation(user: user, course: course.id, lesson: lesson.id)?.mode ?? .conversational
         if let asked = outcome.question {
             // A free question: the built-in reply (the passages, with links) is stored; the
             // model then answers in its own words from the same passages.
-            let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
-            let mode = try await store.conversation(user: user, course: course.id, lesson: lesson.id)?.mode ?? .conversational
             let context = ModelTutor.QuestionContext(course: course, lesson: lesson, question: asked.text, hits: asked.hits, covered: asked.covered, mode: mode)
             return modelTutor.turn(context, user: user, at: clock.now()).map { [$0] } ?? []
         }
-        guard let context = try await answerContext(after: outcome, lesson: lessonID, in: courseID, for: user) else { return [] }
-        return modelTutor.turns(context, user: user, at: clock.now())
-    }
-
-    func answerContext(after outcome: Outcome, lesson lessonID: LessonID, in courseID: CourseID, for user: UserID) async throws -> ModelTutor.AnswerContext? {
-        guard let graded = outcome.graded else { return nil }
-        let (course, lesson) = try catalog.lesson(lessonID, in: courseID)
+        guard let graded = outcome.graded else { return [] }
         let interaction = try Self.task(graded.interaction.rawValue, in: lesson)
         let attempts = try await store.attempts(user: user, course: course.id, interaction: interaction.id)
-        let mode = try await store.conversation(user: user, course: course.id, lesson: lesson.id)?.mode ?? .conversational
-        return ModelTutor.AnswerContext(
+        let context = ModelTutor.AnswerContext(
             course: course, lesson: lesson, interaction: interaction, answer: graded.answer, result: graded.result,
             earlier: Array(attempts.dropLast()), mastery: outcome.mastery, mode: mode
         )
+        return modelTutor.turns(context, user: user, at: clock.now())
     }
 
     /// Stores the model's finished reply as the tutor's next message in the conversation, as

@@ -206,8 +206,9 @@ public struct RubricJudge: Sendable {
         return "the total (\(Int(combined.score)) of \(Int(combined.maxScore))) is within a point of the pass mark"
     }
 
+    /// The text as the leak guard reads it: lower-case words, one space apart.
     static func normalized(_ text: String) -> String {
-        text.lowercased().split { !$0.isLetter && !$0.isNumber }.joined(separator: " ")
+        LeakGuard.words(text).joined(separator: " ")
     }
 }
 

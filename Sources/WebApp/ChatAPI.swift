@@ -103,13 +103,9 @@ struct ChatAPI {
             let action = try action(from: body, lesson: lesson)
             let outcome = try await learning.perform(action, lesson: lesson.id, in: course.id, for: user.id)
             let record = outcome.record
-            var entries = outcome.entries
-            // With a model configured, a graded answer also gets the model's replies (waited for).
-            for turn in try await learning.modelTurns(after: outcome, lesson: lesson.id, in: course.id, for: user.id) {
-                if let reply = await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: { _ in }) {
-                    entries.append(reply)
-                }
-            }
+            // With a model configured, an answer or a question also gets the model's replies (waited for).
+            let turns = try await learning.modelTurns(after: outcome, lesson: lesson.id, in: course.id, for: user.id)
+            let entries = outcome.entries + (await ChatCoaching.runAll(turns, learning: learning, user: user.id, logger: context.logger))
             return ActionResultDTO(
                 messages: entries.map(MessageDTO.init),
                 tasks: lesson.interactions.compactMap { interaction in

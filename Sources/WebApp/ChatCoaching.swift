@@ -17,6 +17,16 @@ enum ChatCoaching {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
+    /// Runs the turns one after another without streaming them (a form post without
+    /// JavaScript, the JSON API); the replies stored, in order.
+    static func runAll(_ turns: [ModelTutor.Turn], learning: LearningService, user: UserID, logger: Logger) async -> [LearningService.Entry] {
+        var stored: [LearningService.Entry] = []
+        for turn in turns {
+            if let entry = await run(turn, learning: learning, user: user, logger: logger, onText: { _ in }) { stored.append(entry) }
+        }
+        return stored
+    }
+
     /// The stored reply, or nil when the model failed.
     static func run(_ turn: ModelTutor.Turn, learning: LearningService, user: UserID, logger: Logger,
                     onText: @escaping @Sendable (String) async throws -> Void) async -> LearningService.Entry? {

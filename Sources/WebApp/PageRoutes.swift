@@ -160,9 +160,7 @@ struct PageRoutes {
                     }
                 }
                 // Without JavaScript: the whole replies are stored before the page reloads.
-                for turn in turns {
-                    _ = await ChatCoaching.run(turn, learning: learning, user: user.id, logger: context.logger, onText: { _ in })
-                }
+                _ = await ChatCoaching.runAll(turns, learning: learning, user: user.id, logger: context.logger)
                 let anchor = outcome.entries.first.map { "#m\($0.record.sequence)" } ?? ""
                 return Response.redirect(to: Paths.lesson(courseID, lessonID) + anchor, type: .normal)
             } catch let error as AppError {
