@@ -217,7 +217,9 @@ struct OpenAICompatibleClientTests {
 
     @Test("a stream that stalls times out after the idle limit, keeping what came")
     func stalled() async throws {
-        try await Self.with("stall-mid-stream", configure: { $0.idleTimeout = .milliseconds(300) }) { client, _ in
+        // Two seconds: short beside the server's ten-second stall, long enough for the first
+        // piece to arrive when the whole suite shares the machine.
+        try await Self.with("stall-mid-stream", configure: { $0.idleTimeout = .seconds(2) }) { client, _ in
             var pieces: [String] = []
             let error = await #expect(throws: ModelError.self) {
                 for try await chunk in client.stream(Self.question) { if case let .text(text) = chunk { pieces.append(text) } }

@@ -99,7 +99,7 @@ final class ScriptedModelServer: Sendable {
         case "stall-mid-stream":
             return Response(status: .ok, headers: [.contentType: "text/event-stream"], body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(string: Self.event(Self.chunk("first"))))
-                try await Task.sleep(for: .seconds(3))
+                try await Task.sleep(for: .seconds(10))
                 try await writer.finish(nil)
             })
         case "dribble":
